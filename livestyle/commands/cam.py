@@ -1,0 +1,365 @@
+"""`livestyle cam`: a camera (or any cv2 source) stylized live in a window.
+
+Threads: capture -> latest mailbox -> stylize worker -> latest mailbox -> main
+thread (window, HUD, keys, recorder). Both mailboxes hold one frame: when the
+network is slower than the camera, stale frames are dropped (and counted)
+instead of queueing up, so latency stays bounded by about two frame times.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..camera import CameraSource, parse_size, parse_source
+from ..errors import UsageError
+from ..pipeline import Channel, Closed, Pipeline
+from ..registry import find_style, list_styles
+from ..stabilize import Stabilizer
+from ..stylize import Stylizer
+from ..video_writer import VideoWriter, check_output_path
+from .common import add_stabilize_args, add_style_args, check_range, make_stylizer, say
+
+WINDOW = "livestyle"
+KEYS_HELP = [
+    "n / right   next style",
+    "p / left    previous style",
+    "1-9         pick a style",
+    "+ / -       strength",
+    "c           preserve colour",
+    "s           snapshot (PNG)",
+    "r           record on/off",
+    "space       pause",
+    "f           fullscreen",
+    "h           this help",
+    "q / Esc     quit",
+]
+# waitKeyEx codes for arrow keys (X11/GTK, Windows, macOS).
+LEFT = {65361, 2424832, 63234}
+RIGHT = {65363, 2555904, 63235}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("cam", help="stylize a camera live in a window")
+    add_style_args(p)
+    add_stabilize_args(p)
+    p.add_argument("--source", default="0", help="camera index, video file or stream URL (default 0)")
+    p.add_argument("--size", default=None, help="capture size WxH, e.g. 640x480")
+    p.add_argument("--fps", type=float, default=None, help="pace a file source at this rate (default: its own; 0 = unpaced)")
+    p.add_argument("--loop", action="store_true", help="restart a file source at its end")
+    p.add_argument("--record", metavar="OUT.mp4", help="record the stylized stream (toggle with r)")
+    p.add_argument("--no-window", action="store_true", help="no display (with --record, or for benchmarks)")
+    p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0 = until the end or q)")
+    p.add_argument("--snapshot-dir", default=".", help="where s writes snapshots (default: current folder)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout at exit")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--simulate-slow-ms", type=float, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+@dataclass
+class Controls:
+    """State the keys change; read by the worker between frames."""
+
+    style_index: int
+    strength: float
+    keep_colour: bool
+    paused: bool = False
+    version: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class StyleWorker:
+    """Owns the stylizers (one per style, loaded on first use and kept)."""
+
+    def __init__(self, first: Stylizer, names: list[str], device, stabilizer: Stabilizer, slow_ms: float):
+        self.cache = {first.name: first}
+        self.names = names
+        self.device = device
+        self.stabilizer = stabilizer
+        self.slow_s = slow_ms / 1000.0
+        self.current = first.name
+
+    def get(self, name: str) -> Stylizer:
+        st = self.cache.get(name)
+        if st is None:
+            st = Stylizer.from_file(find_style(name).model_path, self.device, name)
+            self.cache[name] = st
+        return st
+
+    def preload(self, stop: threading.Event) -> None:
+        """Load the other styles in the background so switching never stalls a frame."""
+        for n in self.names:
+            if stop.is_set():
+                return
+            try:
+                self.get(n)
+            except Exception:  # noqa: BLE001 - a broken file is reported when picked
+                pass
+
+    def run(self, controls: Controls, inp: Channel, out: Channel) -> None:
+        for frame in inp:
+            with controls.lock:
+                name = self.names[controls.style_index] if self.names else self.current
+                strength, keep_colour = controls.strength, controls.keep_colour
+            st = self.get(name)
+            if name != self.current:
+                self.stabilizer.reset()
+                self.current = name
+            st.strength, st.keep_colour = strength, keep_colour
+            styled = st(frame.rgb)
+            styled = self.stabilizer(frame.rgb, styled)
+            if self.slow_s:
+                time.sleep(self.slow_s)
+            out.put((frame, styled, name))
+
+
+def run(args) -> int:
+    size = parse_size(args.size)
+    check_range("--duration", args.duration, 0, 7 * 24 * 3600)
+    check_range("--stabilize-strength", args.stabilize_strength, 0.0, 0.95)
+    if args.fps is not None:
+        check_range("--fps", args.fps, 0, 240)
+    if args.record:
+        check_output_path(args.record, None if args.source.isdigit() else args.source)
+    headless = args.no_window or not _display_available()
+    if not args.no_window and headless:
+        raise UsageError("no display available for the window (use --no-window, e.g. with --record)")
+    stylizer = make_stylizer(args)
+    names = [s.name for s in list_styles()]
+    if stylizer.name not in names:
+        names = [stylizer.name] + names
+    source = CameraSource(parse_source(args.source), size, args.fps, args.loop)
+    try:
+        return Session(args, source, stylizer, names, headless).run()
+    finally:
+        source.release()
+
+
+def _display_available() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Session:
+    def __init__(self, args, source: CameraSource, stylizer: Stylizer, names: list[str], headless: bool):
+        self.args = args
+        self.source = source
+        self.names = names
+        self.headless = headless
+        self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour)
+        self.worker = StyleWorker(stylizer, names, stylizer.device,
+                                  Stabilizer(args.stabilize, args.stabilize_strength), args.simulate_slow_ms)
+        self.recorder: VideoWriter | None = None
+        self.record_path = Path(args.record) if args.record else None
+        self.record_t0 = 0.0
+        self.show_help = False
+        self.fullscreen = False
+        self.snapshots = 0
+        self.latencies: deque = deque(maxlen=10000)
+        self.shown = 0
+        self.frame_times: deque = deque(maxlen=30)
+        self.last = None
+
+    def log(self, msg: str) -> None:
+        say(f"[cam] {msg}", self.args.quiet)
+
+    # --- recording ----------------------------------------------------------
+    def start_recording(self, shape) -> None:
+        path = self.record_path or Path(time.strftime("livestyle-%Y%m%d-%H%M%S.mp4"))
+        h, w = shape[:2]
+        # Millisecond time base: the recording keeps real capture timing (VFR).
+        self.recorder = VideoWriter(path, w, h, rate=round(self.source.fps) or 30, time_base=1 / 1000)
+        self.record_t0 = 0.0
+        self.log(f"recording to {path}")
+
+    def stop_recording(self) -> None:
+        if self.recorder is not None:
+            rec, self.recorder = self.recorder, None
+            if rec.frames:
+                path = rec.finish()
+                self.log(f"recorded {rec.frames} frames to {path}")
+            else:
+                rec.abort()
+
+    # --- keys ---------------------------------------------------------------
+    def on_key(self, key: int) -> bool:
+        """Apply a key; returns False to quit."""
+        if key < 0:
+            return True
+        ch = chr(key & 0xFF).lower() if (key & 0xFF) < 128 and key < 0x10000 else ""
+        c = self.controls
+        n = len(self.names)
+        if ch in ("q", "\x1b") and key < 0x10000:
+            return False
+        with c.lock:
+            if (ch == "n" or key in RIGHT) and n:
+                c.style_index = (c.style_index + 1) % n
+            elif (ch == "p" or key in LEFT) and n:
+                c.style_index = (c.style_index - 1) % n
+            elif ch.isdigit() and ch != "0" and int(ch) <= n:
+                c.style_index = int(ch) - 1
+            elif ch in ("+", "="):
+                c.strength = min(1.0, round(c.strength + 0.1, 2))
+            elif ch in ("-", "_"):
+                c.strength = max(0.0, round(c.strength - 0.1, 2))
+            elif ch == "c":
+                c.keep_colour = not c.keep_colour
+            elif ch == " ":
+                c.paused = not c.paused
+            else:
+                ch = ch if ch in ("s", "r", "f", "h") else ""
+            state = (self.names[c.style_index] if n else "", c.strength, c.keep_colour, c.paused)
+        if ch == "s":
+            self.snapshot()
+        elif ch == "r":
+            if self.recorder is None and self.last is not None:
+                self.start_recording(self.last[1].shape)
+            else:
+                self.stop_recording()
+        elif ch == "f":
+            self.fullscreen = not self.fullscreen
+            cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN,
+                                  cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
+        elif ch == "h":
+            self.show_help = not self.show_help
+        self.log(f"style={state[0]} strength={state[1]:.1f} colour={'keep' if state[2] else 'style'}"
+                 f"{' paused' if state[3] else ''}")
+        return True
+
+    def snapshot(self) -> None:
+        if self.last is None:
+            return
+        from ..images import write_rgb
+
+        folder = Path(self.args.snapshot_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.snapshots += 1
+        path = folder / time.strftime(f"livestyle-%Y%m%d-%H%M%S-{self.snapshots}.png")
+        write_rgb(path, self.last[1])
+        self.log(f"snapshot {path}")
+
+    # --- display ------------------------------------------------------------
+    def hud(self, bgr: np.ndarray, name: str, latency_ms: float) -> np.ndarray:
+        fps = (len(self.frame_times) - 1) / (self.frame_times[-1] - self.frame_times[0]) if len(self.frame_times) > 1 else 0.0
+        c = self.controls
+        line = f"{name}  {fps:4.1f} fps  {latency_ms:3.0f} ms  strength {c.strength:.1f}"
+        if c.keep_colour:
+            line += "  colour"
+        if c.paused:
+            line += "  PAUSED"
+        if self.recorder is not None:
+            line += "  REC"
+        _text(bgr, line, (8, 20))
+        if self.show_help:
+            for i, t in enumerate(KEYS_HELP):
+                _text(bgr, t, (8, 44 + 18 * i))
+        else:
+            _text(bgr, "h: help", (8, bgr.shape[0] - 10))
+        return bgr
+
+    # --- main loop ------------------------------------------------------------
+    def run(self) -> int:
+        args = self.args
+        t_start = time.monotonic()
+        interrupted = False
+        pipe = Pipeline()
+        captured = pipe.channel(policy="latest")
+        styled = pipe.channel(policy="latest")
+        preload_stop = pipe.stop
+
+        def capture(out: Channel):
+            for f in self.source.frames(pipe.stop):
+                with self.controls.lock:
+                    paused = self.controls.paused
+                if not paused:
+                    out.put(f)
+
+        if not self.headless:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        pipe.stage("capture", capture, captured, closes=captured)
+        pipe.stage("stylize", self.worker.run, self.controls, captured, styled, closes=styled)
+        pipe.stage("preload", self.worker.preload, preload_stop)
+        if self.record_path is not None:
+            self.log(f"recording to {self.record_path} when the first frame arrives")
+        self.log(f"style={self.names[self.controls.style_index]} source={args.source}")
+        try:
+            running = True
+            while running:
+                if args.duration and time.monotonic() - t_start >= args.duration:
+                    break
+                try:
+                    item = styled.get(timeout=0.03)
+                except Closed:
+                    break
+                if item is not None:
+                    running = self.show(item)
+                if not self.headless and running:
+                    key = cv2.waitKeyEx(1)
+                    running = self.on_key(key)
+                    if running and cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                        running = False
+            pipe.join(stop=True)
+        except KeyboardInterrupt:
+            interrupted = True
+            pipe.join(stop=True)
+        finally:
+            pipe.stop.set()
+            try:
+                self.stop_recording()
+            finally:
+                if not self.headless:
+                    cv2.destroyAllWindows()
+                    cv2.waitKey(1)
+        return self.summary(t_start, captured, styled, interrupted)
+
+    def show(self, item) -> bool:
+        frame, out, name = item
+        self.last = (frame, out, name)
+        now = time.monotonic()
+        latency = (now - frame.t) * 1000.0
+        self.latencies.append(latency)
+        self.frame_times.append(now)
+        self.shown += 1
+        if self.record_path is not None and self.recorder is None and self.shown == 1:
+            self.start_recording(out.shape)
+        if self.recorder is not None:
+            if not self.record_t0:
+                self.record_t0 = frame.t
+            self.recorder.write(out, int(round((frame.t - self.record_t0) * 1000)))
+        if not self.headless:
+            bgr = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
+            cv2.imshow(WINDOW, self.hud(bgr, name, latency))
+        return True
+
+    def summary(self, t_start, captured: Channel, styled: Channel, interrupted: bool) -> int:
+        secs = max(1e-9, time.monotonic() - t_start)
+        lat = sorted(self.latencies)
+        pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1)) if lat else (lambda q: None)
+        s = {
+            "frames_shown": self.shown, "frames_captured": captured.put_count,
+            "dropped": captured.dropped + styled.dropped, "seconds": round(secs, 2),
+            "fps": round(self.shown / secs, 2), "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
+            "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
+            "snapshots": self.snapshots, "record": str(self.record_path) if self.record_path else None,
+        }
+        if self.args.json:
+            print(json.dumps(s), flush=True)
+        self.log(f"{s['frames_shown']} frames shown, {s['dropped']} dropped, {s['fps']} fps, "
+                 f"latency p50 {s['latency_ms_p50']} ms p95 {s['latency_ms_p95']} ms")
+        return 130 if interrupted else 0
+
+
+def _text(img: np.ndarray, text: str, org: tuple[int, int]) -> None:
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)

@@ -1,0 +1,59 @@
+"""Options and helpers shared by the commands that stylize (video, image, cam, bench)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..devices import DEVICES, configure_cpu_threads, pick_device
+from ..errors import UsageError
+from ..registry import DEFAULT_STYLE, find_style
+from ..stylize import Stylizer
+
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def add_style_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--style", default=None, help=f"shipped style name (default: {DEFAULT_STYLE}; see 'livestyle styles')")
+    g.add_argument("--model", default=None, help="a style network file (.safetensors) instead of a shipped style")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="auto picks CUDA (fp16, channels_last), then MPS, then CPU")
+    p.add_argument("--strength", type=float, default=1.0, help="blend with the original frame, 0..1 (default 1)")
+    p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
+                   help="keep the input's colours, take the style's luminance texture")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
+
+
+def add_stabilize_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stabilize", choices=("off", "blend", "flow"), default="flow",
+                   help="temporal stabilization: flow-warped previous frame (default), plain blend, or off")
+    p.add_argument("--stabilize-strength", type=float, default=0.6,
+                   help="weight of the previous stylized frame, 0..0.95 (default 0.6)")
+
+
+def check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not (lo <= value <= hi):
+        raise UsageError(f"{name} must be between {lo:g} and {hi:g} (got {value:g})")
+
+
+def make_stylizer(args) -> Stylizer:
+    check_range("--strength", args.strength, 0.0, 1.0)
+    if args.threads < 0 or args.threads > 256:
+        raise UsageError(f"--threads must be between 0 and 256 (got {args.threads})")
+    configure_cpu_threads(args.threads or None)
+    device = pick_device(args.device)
+    if args.model:
+        path = Path(args.model)
+        name = path.stem
+    else:
+        style = find_style(args.style or DEFAULT_STYLE)
+        path, name = style.model_path, style.name
+    st = Stylizer.from_file(path, device, name)
+    st.strength = args.strength
+    st.keep_colour = args.preserve_colour
+    return st
+
+
+def say(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)

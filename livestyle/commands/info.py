@@ -1,0 +1,45 @@
+"""`livestyle info`: versions, device, model folder."""
+from __future__ import annotations
+
+import platform
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("info", help="versions, compute device and model folder")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import av
+    import cv2
+    import numpy
+    import torch
+
+    from .. import __version__
+    from ..devices import pick_device
+    from ..registry import list_styles, models_dir
+
+    dev = pick_device("auto")
+    gpu = torch.cuda.get_device_name(0) if dev.type == "cuda" else ""
+    rows = [
+        ("livestyle", __version__),
+        ("python", platform.python_version()),
+        ("torch", torch.__version__),
+        ("torchvision", _version("torchvision")),
+        ("opencv", cv2.__version__),
+        ("av (PyAV)", f"{av.__version__} (FFmpeg libavcodec {'.'.join(map(str, av.library_versions['libavcodec']))})"),
+        ("numpy", numpy.__version__),
+        ("device", f"{dev.type} {gpu}".strip()),
+        ("cpu threads", str(torch.get_num_threads())),
+        ("models", f"{models_dir()} ({len(list_styles())} styles)"),
+    ]
+    for k, v in rows:
+        print(f"{k:12s} {v}")
+    return 0
+
+
+def _version(mod: str) -> str:
+    try:
+        return __import__(mod).__version__
+    except Exception:  # noqa: BLE001
+        return "not installed"

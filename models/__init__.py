@@ -1,0 +1,1 @@
+# Shipped style networks (NAME.safetensors + NAME.json); installed as livestyle._models.
