@@ -66,15 +66,20 @@ class CameraSource:
 
         def opener():
             try:
-                cap = cv2.VideoCapture(source)
-                result["cap"] = cap
+                result["cap"] = cv2.VideoCapture(source)
             except Exception as e:  # noqa: BLE001
                 result["error"] = e
 
         t = threading.Thread(target=opener, name="livestyle-camera-open", daemon=True)
         # A daemon only here: a driver that hangs in open() cannot be joined; it is abandoned.
-        t.start()
-        t.join(timeout)
+        # OpenCV's own multi-line warnings about a failed open are silenced: our one line says it.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            t.start()
+            t.join(timeout)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         name = f"camera {source}" if isinstance(source, int) else f"source '{source}'"
         if t.is_alive():
             raise MediaError(f"{name} did not open within {timeout:.0f} s")

@@ -65,6 +65,8 @@ class VideoFileSource:
             raise MediaError(f"input is a folder, not a video: {self.path}")
         try:
             self.container = av.open(str(self.path), "r")
+        except av.EOFError:
+            raise MediaError(f"video has no frames (empty or truncated): {self.path}") from None
         except (av.FFmpegError, UnicodeDecodeError, OSError) as e:
             raise MediaError(f"not a video file: {self.path} ({_short(e)})") from None
         try:

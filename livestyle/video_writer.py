@@ -41,11 +41,20 @@ def check_output_path(path: str | os.PathLike, input_path: str | os.PathLike | N
         raise MediaError(f"unsupported output type '{out.suffix or out.name}': use .mp4, .mov, .m4v or .mkv")
     if input_path is not None and out.resolve() == Path(input_path).resolve():
         raise MediaError(f"output path is the input file: {out}")
+    if out.is_dir():
+        raise MediaError(f"output path not writable: {out} is a folder")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise MediaError(f"output folder does not exist: {parent}")
     if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise MediaError(f"output path not writable: {out}")
+    # Mode bits are not the whole story (root, read-only mounts, /proc): try it.
+    probe = out.with_name(f".{out.name}.part")
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise MediaError(f"output path not writable: {out} ({e.strerror or e})") from None
     return out
 
 

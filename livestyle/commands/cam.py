@@ -134,12 +134,12 @@ def run(args) -> int:
     headless = args.no_window or not _display_available()
     if not args.no_window and headless:
         raise UsageError("no display available for the window (use --no-window, e.g. with --record)")
-    stylizer = make_stylizer(args)
-    names = [s.name for s in list_styles()]
-    if stylizer.name not in names:
-        names = [stylizer.name] + names
     source = CameraSource(parse_source(args.source), size, args.fps, args.loop)
     try:
+        stylizer = make_stylizer(args)
+        names = [s.name for s in list_styles()]
+        if stylizer.name not in names:
+            names = [stylizer.name] + names
         return Session(args, source, stylizer, names, headless).run()
     finally:
         source.release()
