@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -179,7 +180,7 @@ class Session:
         path = self.record_path or Path(time.strftime("livestyle-%Y%m%d-%H%M%S.mp4"))
         h, w = shape[:2]
         # Millisecond time base: the recording keeps real capture timing (VFR).
-        self.recorder = VideoWriter(path, w, h, rate=round(self.source.fps) or 30, time_base=1 / 1000)
+        self.recorder = VideoWriter(path, w, h, rate=round(self.source.fps) or 30, time_base=Fraction(1, 1000))
         self.record_t0 = 0.0
         self.log(f"recording to {path}")
 
@@ -197,10 +198,11 @@ class Session:
         """Apply a key; returns False to quit."""
         if key < 0:
             return True
-        ch = chr(key & 0xFF).lower() if (key & 0xFF) < 128 and key < 0x10000 else ""
+        # Plain characters only: special keys (arrows are 0xFF51.. on X11) must not alias letters.
+        ch = chr(key).lower() if 0 <= key < 128 else ""
         c = self.controls
         n = len(self.names)
-        if ch in ("q", "\x1b") and key < 0x10000:
+        if ch in ("q", "\x1b"):
             return False
         with c.lock:
             if (ch == "n" or key in RIGHT) and n:
@@ -286,6 +288,7 @@ class Session:
                     out.put(f)
 
         if not self.headless:
+            _point_qt_at_system_fonts()
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
         pipe.stage("capture", capture, captured, closes=captured)
         pipe.stage("stylize", self.worker.run, self.controls, captured, styled, closes=styled)
@@ -358,6 +361,16 @@ class Session:
         self.log(f"{s['frames_shown']} frames shown, {s['dropped']} dropped, {s['fps']} fps, "
                  f"latency p50 {s['latency_ms_p50']} ms p95 {s['latency_ms_p95']} ms")
         return 130 if interrupted else 0
+
+
+def _point_qt_at_system_fonts() -> None:
+    """OpenCV's Qt build ships no fonts and complains on stderr; use the system's."""
+    if os.environ.get("QT_QPA_FONTDIR"):
+        return
+    for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype", "/usr/share/fonts"):
+        if os.path.isdir(d):
+            os.environ["QT_QPA_FONTDIR"] = d
+            return
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int]) -> None:

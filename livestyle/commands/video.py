@@ -42,6 +42,7 @@ def add_parser(sub) -> None:
     add_gatys_args(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.add_argument("--simulate-slow-ms", type=float, default=0, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -102,8 +103,12 @@ def _run(args, source: VideoFileSource, stylizer) -> int:
                     rgb = rgb[:out_h, :out_w]  # odd sides: drop last column/row
             out.put((f.pts, rgb))
 
+    slow_s = args.simulate_slow_ms / 1000.0  # tests: a stylizer slower than real
+
     def stylize(inp: Channel, out: Channel):
         for pts, rgb in inp:
+            if slow_s:
+                time.sleep(slow_s)
             out.put((pts, stabilizer(rgb, stylizer(rgb))))
 
     bar = None

@@ -1,0 +1,85 @@
+"""A real window: `livestyle cam` under Xvfb, driven with xdotool."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from media import write_video
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("Xvfb") and shutil.which("xdotool")),
+    reason="Xvfb and xdotool are needed for the window test (apt-get install -y xvfb xdotool; .ci/run does)",
+)
+
+
+@pytest.fixture()
+def xvfb():
+    for display in range(90, 140):
+        if not os.path.exists(f"/tmp/.X11-unix/X{display}") and not os.path.exists(f"/tmp/.X{display}-lock"):
+            break
+    proc = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{display}"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("Xvfb did not start")
+        time.sleep(0.05)
+    yield f":{display}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_keys_switch_style_snapshot_and_quit(xvfb, model_dir, tmp_path):
+    src = write_video(tmp_path / "in.mp4", frames=30, fps=30, size=(320, 240))
+    snaps = tmp_path / "snaps"
+    log = tmp_path / "cam.log"
+    env = dict(os.environ, DISPLAY=xvfb, LIVESTYLE_MODELS=str(model_dir), LIVESTYLE_THREADS="2")
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "livestyle", "cam", "--source", str(src), "--loop", "--style", "alpha",
+             "--snapshot-dir", str(snaps)], stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        def xdo(*args):
+            return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20)
+
+        win = _wait_for(lambda: xdo("search", "--name", "^livestyle$").stdout.split(), 30, "the window")[0]
+        _wait_for(lambda: "style=alpha" in log.read_text(), 30, "the first frame")
+        xdo("windowfocus", "--sync", win)
+
+        xdo("key", "n")
+        _wait_for(lambda: "style=beta" in log.read_text(), 10, "'n' to switch to the next style")
+        xdo("key", "Right")
+        _wait_for(lambda: "style=plain" in log.read_text(), 10, "Right arrow to switch style")
+        xdo("key", "1")
+        _wait_for(lambda: log.read_text().count("style=alpha") >= 2, 10, "'1' to pick the first style")
+
+        xdo("key", "s")
+        shots = _wait_for(lambda: list(snaps.glob("*.png")), 10, "'s' to write a snapshot")
+        assert len(shots) == 1 and shots[0].stat().st_size > 1000
+
+        xdo("key", "q")
+        assert proc.wait(timeout=20) == 0, log.read_text()
+        text = log.read_text()
+        assert "Traceback" not in text
+        assert "frames shown" in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
