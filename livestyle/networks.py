@@ -6,7 +6,7 @@ same size. H and W must be multiples of ``network.multiple``; callers pad
 
 * ``FastStyleNet`` ("fast"): our design for live video on a CPU. All heavy
   work happens at 1/4 and 1/8 resolution; full resolution is touched only by
-  the strided stem going in, a pixel shuffle coming out and a 1x1 colour map,
+  the strided stem going in, a 3-channel upsample coming out and a 1x1 colour map,
   because on a 2-core CPU a layer's cost is dominated by how many full-size
   activations it reads and writes, not by its MACs. Instance norm is used only
   at low resolution where its statistics are cheap.
@@ -44,17 +44,6 @@ class NetworkConfig:
         )
 
 
-def _icnr_(weight: torch.Tensor, scale: int) -> None:
-    """ICNR init (Aitken et al. 2017): every sub-pixel of a pixel-shuffle group
-    starts with the same kernel, so the layer begins as nearest upsampling
-    and does not learn a checkerboard."""
-    out_ch = weight.shape[0] // (scale * scale)
-    sub = torch.empty(out_ch, *weight.shape[1:])
-    nn.init.kaiming_normal_(sub, nonlinearity="relu")
-    with torch.no_grad():
-        weight.copy_(sub.repeat_interleave(scale * scale, dim=0))
-
-
 class _ResBlock(nn.Module):
     def __init__(self, ch: int, padding_mode: str = "zeros"):
         super().__init__()
@@ -71,16 +60,18 @@ class _ResBlock(nn.Module):
 class FastStyleNet(nn.Module):
     """Live-on-CPU style network (see module docstring).
 
-    stem: 8x8 conv, stride 4 (overlapping patches) straight to 1/4 resolution:
-          skipping a 1/2-resolution stage saves the most memory traffic.
-    body: stride-2 conv to 1/8, residual blocks there (receptive field for
-          strokes), 1x1 conv + pixel shuffle back to 1/4 plus a skip from
-          the stem, a depthwise 3x3 to smooth across 4x4 cells.
-    head: three cheap branches summed at full resolution:
-          - texture: 1x1 conv to 48 channels + pixel shuffle(4); ICNR-initialized
-            (starts as nearest upsampling) so it does not print a 4x4 grid;
-          - base: 1x1 conv to RGB at 1/4, bilinearly upsampled: smooth colour;
-          - detail: a 1x1 colour map of the input, so edges finer than 4 px survive.
+    stem:    8x8 conv, stride 4 (overlapping patches) straight to 1/4 resolution;
+             skipping a 1/2-resolution encoder stage saves the most memory traffic.
+    body:    stride-2 conv to 1/8 and residual blocks there (receptive field for
+             strokes), then 1x1 conv at 1/8 and bilinear x2 back to 1/4 (1x1 conv
+             and bilinear upsampling commute, so the conv runs on the small tensor)
+             plus a skip from the stem.
+    decoder: depthwise 3x3 + 1x1 at 1/4, bilinear x2, a 3x3 conv at 1/2 with few
+             channels, 1x1 to RGB, bilinear x2 to full resolution, plus a 1x1
+             colour map of the input ("detail") so edges finer than the decoder
+             survive. No pixel shuffle and no transposed conv: neither can print
+             a periodic grid (a tiled sub-pixel pattern is the cheapest way to
+             fool low-layer Gram losses, and a network will find it).
     """
 
     multiple = 8
@@ -89,30 +80,34 @@ class FastStyleNet(nn.Module):
         super().__init__()
         self.config = config or NetworkConfig()
         c2, c3 = self.config.widths
+        c1 = max(4, c2 // 2)
         self.stem = nn.Conv2d(3, c2, 8, stride=4, padding=2)
         self.stem_norm = nn.InstanceNorm2d(c2, affine=True)
         self.down = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
         self.down_norm = nn.InstanceNorm2d(c3, affine=True)
         self.res = nn.Sequential(*[_ResBlock(c3) for _ in range(self.config.res_blocks)])
-        self.up = nn.Conv2d(c3, c2 * 4, 1)
+        self.up = nn.Conv2d(c3, c2, 1)
         self.up_norm = nn.InstanceNorm2d(c2, affine=True)
         self.smooth = nn.Conv2d(c2, c2, 3, padding=1, groups=c2)
-        self.head = nn.Conv2d(c2, 3 * 16, 1)
-        self.base = nn.Conv2d(c2, 3, 1)
+        self.narrow = nn.Conv2d(c2, c1, 1)
+        self.mid = nn.Conv2d(c1, c1, 3, padding=1)
+        self.rgb = nn.Conv2d(c1, 3, 1)
         self.detail = nn.Conv2d(3, 3, 1)
-        _icnr_(self.up.weight, 2)
-        _icnr_(self.head.weight, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = F.relu(self.stem_norm(self.stem(x)))
         y = F.relu(self.down_norm(self.down(a)))
         y = self.res(y)
-        y = F.relu(self.up_norm(F.pixel_shuffle(self.up(y), 2)) + a)
-        y = F.relu(self.smooth(y))
-        base = F.interpolate(self.base(y), scale_factor=4.0, mode="bilinear", align_corners=False)
-        y = F.pixel_shuffle(self.head(y), 4) + base + self.detail(x)
+        y = F.relu(self.up_norm(_up2(self.up(y))) + a)
+        y = _up2(self.narrow(F.relu(self.smooth(y))))
+        y = self.rgb(F.relu(self.mid(F.relu(y))))
+        y = _up2(y) + self.detail(x)
         # Clamping only at inference keeps gradients alive during training.
         return y if self.training else y.clamp(0.0, 1.0)
+
+
+def _up2(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
 class _UpConv(nn.Module):

@@ -51,7 +51,7 @@ class TrainConfig:
     lr: float = 1e-3
     style_weight: float = 5.0
     content_weight: float = 1.0
-    tv_weight: float = 0.02
+    tv_weight: float = 0.5
     stability_weight: float = 20.0
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_layer: str = CONTENT_LAYER_TRAIN

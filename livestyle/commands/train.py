@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--style-weight", type=float, default=10.0)
     p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--tv-weight", type=float, default=0.02)
+    p.add_argument("--tv-weight", type=float, default=0.5)
     p.add_argument("--stability-weight", type=float, default=20.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
