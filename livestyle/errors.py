@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .devices import DeviceError
+from .gatys import GatysError
 from .images import ImageError
 from .model_io import ModelFileError
 from .registry import StyleNotFound
@@ -14,4 +15,4 @@ class UsageError(ValueError):
     """A bad option value (out of range, inconsistent)."""
 
 
-USER_ERRORS = (UsageError, MediaError, ImageError, ModelFileError, StyleNotFound, DeviceError, TrainError, WeightsError)
+USER_ERRORS = (UsageError, GatysError, MediaError, ImageError, ModelFileError, StyleNotFound, DeviceError, TrainError, WeightsError)

@@ -11,7 +11,7 @@ def add_gatys_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--iters", type=int, default=None, help="optimizer iterations (default: 300 L-BFGS / 600 Adam)")
     g.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     g.add_argument("--init", choices=("content", "noise"), default="content")
-    g.add_argument("--style-weight", type=float, default=1e3)
+    g.add_argument("--style-weight", type=float, default=3.0)
     g.add_argument("--content-weight", type=float, default=1.0)
     g.add_argument("--tv-weight", type=float, default=1e-3)
     g.add_argument("--temporal-weight", type=float, default=50.0, help="video: optical-flow temporal loss (0 = off)")

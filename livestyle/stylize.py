@@ -6,6 +6,8 @@ back, blending with the original frame (strength) and preserve-colour.
 """
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import torch
@@ -40,6 +42,14 @@ class Stylizer:
         self.multiple = getattr(net, "multiple", 8)
         self.strength = 1.0
         self.keep_colour = False
+        self.clock = None  # a StageClock, set by benchmarks
+
+    def _mark(self, stage: str, t0: float) -> float:
+        if self.cuda:
+            torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        self.clock.add(stage, t1 - t0)
+        return t1
 
     @classmethod
     def from_file(cls, path, device="cpu", name: str = "") -> "Stylizer":
@@ -48,6 +58,8 @@ class Stylizer:
     @torch.inference_mode()
     def network_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """The raw network output for one RGB uint8 frame (same size)."""
+        clock = self.clock
+        t = time.perf_counter() if clock else 0.0
         h, w = rgb.shape[:2]
         # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
         x = torch.from_numpy(rgb).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
@@ -57,11 +69,18 @@ class Stylizer:
             # Reflect padding keeps borders natural; replicate when the frame is too small to reflect.
             mode = "reflect" if ph < h and pw < w else "replicate"
             x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        if clock:
+            t = self._mark("to_tensor", t)
         y = self.net(x)
+        if clock:
+            t = self._mark("network", t)
         if ph or pw:
             y = y[..., :h, :w]
         y = y.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8)
-        return y[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        out = y[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        if clock:
+            self._mark("from_tensor", t)
+        return out
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         out = self.network_rgb(rgb)

@@ -146,6 +146,18 @@ def run(args) -> int:
         source.release()
 
 
+def run_session(args) -> dict:
+    """Run a headless session from parsed `cam` args and return its summary (benchmarks)."""
+    source = CameraSource(parse_source(args.source), parse_size(args.size), args.fps, args.loop)
+    try:
+        stylizer = make_stylizer(args)
+        session = Session(args, source, stylizer, [stylizer.name], True)
+        session.run()
+        return session.result
+    finally:
+        source.release()
+
+
 def _display_available() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -356,6 +368,7 @@ class Session:
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
             "snapshots": self.snapshots, "record": str(self.record_path) if self.record_path else None,
         }
+        self.result = s
         if self.args.json:
             print(json.dumps(s), flush=True)
         self.log(f"{s['frames_shown']} frames shown, {s['dropped']} dropped, {s['fps']} fps, "

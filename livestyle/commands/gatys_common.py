@@ -1,0 +1,33 @@
+"""Turning `--method gatys` options into a GatysConfig and a StyleTarget."""
+from __future__ import annotations
+
+from ..gatys import GatysConfig, GatysError, StyleTarget
+from ..losses import STYLE_LAYERS
+from ..paintings import painting_for_style, parse_multi_style, read_painting
+from ..registry import DEFAULT_STYLE
+from ..vgg import RELU_LAYERS, load_loss_network
+
+
+def gatys_config(args) -> GatysConfig:
+    layers = tuple(args.style_layers) if args.style_layers else STYLE_LAYERS
+    for layer in layers + (args.content_layer,):
+        if layer not in RELU_LAYERS:
+            raise GatysError(f"unknown VGG19 layer '{layer}' (use relu1_1 .. relu5_4)")
+    cfg = GatysConfig(size=args.size, iters=args.iters, optimizer=args.optimizer, init=args.init,
+                      style_weight=args.style_weight, content_weight=args.content_weight,
+                      tv_weight=args.tv_weight, temporal_weight=args.temporal_weight, style_layers=layers,
+                      content_layer=args.content_layer, style_scale=args.style_scale,
+                      preserve_colour=args.preserve_colour)
+    cfg.validate()
+    return cfg
+
+
+def style_target(args, cfg: GatysConfig):
+    if args.multi_style:
+        paintings = parse_multi_style(args.multi_style)
+    elif args.style_image:
+        paintings = [(read_painting(args.style_image), 1.0)]
+    else:
+        paintings = [(painting_for_style(args.style or DEFAULT_STYLE), 1.0)]
+    vgg = load_loss_network()
+    return vgg, StyleTarget(vgg, paintings, round(cfg.size * cfg.style_scale), cfg.style_layers)
