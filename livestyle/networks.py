@@ -44,13 +44,38 @@ class NetworkConfig:
         )
 
 
+class InstanceNorm(nn.InstanceNorm2d):
+    """Instance norm (affine) computed as one var_mean pass and one fused
+    multiply-add. Same parameters and results as nn.InstanceNorm2d, but no
+    reshape copies, which cost more than the arithmetic on channels_last
+    tensors on a CPU."""
+
+    def __init__(self, ch: int):
+        super().__init__(ch, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[:2]
+        if x.dtype == torch.float32 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            # NHWC viewed as (N, HW, C): reducing over HW is a fast column sum
+            # there, ~9x faster than var_mean over (2, 3) on a CPU. E[x^2]-E[x]^2
+            # is fine in float32 (fp16 keeps the two-pass path below).
+            xv = x.permute(0, 2, 3, 1).reshape(n, -1, c)
+            mean = xv.mean(1)
+            var = (xv * xv).mean(1) - mean * mean
+            mean, var = mean.view(n, c, 1, 1), var.clamp_min(0).view(n, c, 1, 1)
+        else:
+            var, mean = torch.var_mean(x, dim=(2, 3), unbiased=False, keepdim=True)
+        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        return torch.addcmul(self.bias.view(1, -1, 1, 1) - mean * scale, x, scale)
+
+
 class _ResBlock(nn.Module):
     def __init__(self, ch: int, padding_mode: str = "zeros"):
         super().__init__()
         self.conv1 = nn.Conv2d(ch, ch, 3, padding=1, padding_mode=padding_mode)
-        self.norm1 = nn.InstanceNorm2d(ch, affine=True)
+        self.norm1 = InstanceNorm(ch)
         self.conv2 = nn.Conv2d(ch, ch, 3, padding=1, padding_mode=padding_mode)
-        self.norm2 = nn.InstanceNorm2d(ch, affine=True)
+        self.norm2 = InstanceNorm(ch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.relu(self.norm1(self.conv1(x)))
@@ -82,12 +107,12 @@ class FastStyleNet(nn.Module):
         c2, c3 = self.config.widths
         c1 = max(4, c2 // 2)
         self.stem = nn.Conv2d(3, c2, 8, stride=4, padding=2)
-        self.stem_norm = nn.InstanceNorm2d(c2, affine=True)
+        self.stem_norm = InstanceNorm(c2)
         self.down = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
-        self.down_norm = nn.InstanceNorm2d(c3, affine=True)
+        self.down_norm = InstanceNorm(c3)
         self.res = nn.Sequential(*[_ResBlock(c3) for _ in range(self.config.res_blocks)])
         self.up = nn.Conv2d(c3, c2, 1)
-        self.up_norm = nn.InstanceNorm2d(c2, affine=True)
+        self.up_norm = InstanceNorm(c2)
         self.smooth = nn.Conv2d(c2, c2, 3, padding=1, groups=c2)
         self.narrow = nn.Conv2d(c2, c1, 1)
         self.mid = nn.Conv2d(c1, c1, 3, padding=1)

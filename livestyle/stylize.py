@@ -36,9 +36,9 @@ class Stylizer:
         self.name = name
         self.cuda = self.device.type == "cuda"
         self.dtype = torch.float16 if self.cuda else torch.float32
-        self.net = net.eval().to(self.device, self.dtype)
-        if self.cuda:
-            self.net = self.net.to(memory_format=torch.channels_last)
+        # channels_last on every device: on this project's CPU it halves the
+        # network's time (oneDNN's NHWC kernels), and HWC frames arrive in it for free.
+        self.net = net.eval().to(self.device, self.dtype).to(memory_format=torch.channels_last)
         self.multiple = getattr(net, "multiple", 8)
         self.strength = 1.0
         self.keep_colour = False
@@ -68,7 +68,7 @@ class Stylizer:
         if ph or pw:
             # Reflect padding keeps borders natural; replicate when the frame is too small to reflect.
             mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+            x = F.pad(x, (0, pw, 0, ph), mode=mode).contiguous(memory_format=torch.channels_last)
         if clock:
             t = self._mark("to_tensor", t)
         y = self.net(x)
