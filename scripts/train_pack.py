@@ -37,8 +37,9 @@ def main() -> int:
     ap.add_argument("--styles-dir", required=True)
     ap.add_argument("--out-dir", default="models")
     ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--round-steps", type=int, nargs="+", default=[400, 1000, 2000])
-    ap.add_argument("--size", type=int, default=160)
+    ap.add_argument("--round-steps", type=int, nargs="+", default=[1000, 2000, 4000])
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--style-weight", type=float, default=20.0)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -49,7 +50,7 @@ def main() -> int:
             cfg = TrainConfig(
                 style_image=str(Path(args.styles_dir) / file), data=args.data, name=name,
                 out_dir=args.out_dir, size=args.size, batch=args.batch, steps=target,
-                threads=args.threads, style_weight=10.0,
+                threads=args.threads, style_weight=args.style_weight,
                 credits={"title": title, "painter": painter, "year": year,
                          "credits": f"{title}, {painter} ({year}); public domain. Painting file: {file}."},
             )

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+
+from livestyle.images import read_rgb, write_rgb
+
+
+def test_styles_table(run_cli):
+    r = run_cli("styles")
+    assert r.returncode == 0, r.stderr
+    assert "Test alpha" in r.stdout and "Nobody" in r.stdout and "KB" in r.stdout
+    assert "3 styles" in r.stdout
+
+
+def test_styles_sheet(run_cli, tmp_path):
+    photo = (np.random.default_rng(0).random((60, 80, 3)) * 255).astype(np.uint8)
+    write_rgb(tmp_path / "p.png", photo)
+    r = run_cli("styles", "--sheet", tmp_path / "sheet.png", "--photo", tmp_path / "p.png", "--width", "80")
+    assert r.returncode == 0, r.stderr
+    sheet = read_rgb(tmp_path / "sheet.png")
+    assert sheet.shape[1] == 80 * 4  # the photo + 3 styles
+
+
+def test_info(run_cli):
+    r = run_cli("info")
+    assert r.returncode == 0, r.stderr
+    for word in ("torch", "opencv", "FFmpeg", "device", "models"):
+        assert word in r.stdout
+
+
+def test_image_single_and_folder(run_cli, tmp_path):
+    photo = (np.random.default_rng(0).random((61, 83, 3)) * 255).astype(np.uint8)
+    write_rgb(tmp_path / "a.png", photo)
+    r = run_cli("image", tmp_path / "a.png", "-o", tmp_path / "out.png", "--style", "plain")
+    assert r.returncode == 0, r.stderr
+    assert np.abs(read_rgb(tmp_path / "out.png").astype(int) - photo).max() <= 1  # identity network, odd size
+    (tmp_path / "in").mkdir()
+    for n in ("x", "y"):
+        write_rgb(tmp_path / "in" / f"{n}.jpg", photo)
+    r = run_cli("image", tmp_path / "in", "-o", tmp_path / "outdir", "--style", "alpha", "--preserve-colour")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "outdir").iterdir()) == ["x.png", "y.png"]
+
+
+def test_image_bad_input(run_cli, tmp_path):
+    (tmp_path / "t.png").write_text("text")
+    r = run_cli("image", tmp_path / "t.png", "-o", tmp_path / "o.png", "--style", "plain")
+    assert r.returncode == 2 and "not a readable image" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
