@@ -44,3 +44,16 @@ def test_config_roundtrip():
     assert NetworkConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError, match="unknown architecture"):
         build_network(NetworkConfig(arch="nope"))
+
+
+def test_separable_upsample_matches_interpolate():
+    import torch.nn.functional as F
+
+    from livestyle.networks import _up2_separable
+
+    for shape in [(1, 3, 7, 9), (2, 3, 24, 32), (1, 2, 1, 5)]:
+        x = torch.randn(shape)
+        ref = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        assert torch.allclose(_up2_separable(x), ref, atol=1e-5)
+        xc = x.contiguous(memory_format=torch.channels_last)
+        assert torch.allclose(_up2_separable(xc), ref, atol=1e-5)

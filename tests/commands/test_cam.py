@@ -38,8 +38,11 @@ def test_duration_limit_with_looping_source(run_cli, tmp_path):
     r = run_cli("cam", "--source", src, "--no-window", "--style", "plain", "--loop", "--duration", "2", "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout.strip().splitlines()[-1])
-    assert s["frames_shown"] > 15  # more than the 10-frame file: it looped
-    assert 1.5 < s["seconds"] < 4
+    # More frames than the 10-frame file holds: it looped (counted at capture, so a
+    # slow, loaded machine cannot make this flaky).
+    assert s["frames_captured"] > 15
+    assert s["frames_shown"] > 0
+    assert 1.5 < s["seconds"] < 6
 
 
 def test_no_display_without_no_window_is_a_clear_error(run_cli, tmp_path):
