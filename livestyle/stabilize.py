@@ -85,7 +85,6 @@ class Stabilizer:
         full_x = cv2.resize(map_x, (w, h), interpolation=cv2.INTER_LINEAR) * fx + (fx - 1) / 2
         full_y = cv2.resize(map_y, (w, h), interpolation=cv2.INTER_LINEAR) * fy + (fy - 1) / 2
         warped = cv2.remap(prev_out, full_x, full_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        weight = cv2.resize(weight_small, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
-        out = styled.astype(np.float32)
-        out += weight * (warped.astype(np.float32) - out)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        weight = cv2.resize(weight_small, (w, h), interpolation=cv2.INTER_LINEAR)
+        # out = (1 - weight) * styled + weight * warped, on uint8 with SIMD (no float frames).
+        return cv2.blendLinear(styled, warped, 1.0 - weight, weight)

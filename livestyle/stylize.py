@@ -11,7 +11,6 @@ import time
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .model_io import load_network
 
@@ -72,13 +71,16 @@ class Stylizer:
         clock = self.clock
         t = time.perf_counter() if clock else 0.0
         h, w = rgb.shape[:2]
-        # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
-        x = torch.from_numpy(rgb).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
-        x = x.to(self.dtype).mul_(1.0 / 255.0)
         left, right, top, bottom = pad_amounts(h, w, self.multiple, self.border)
-        # Reflect padding keeps borders natural; replicate when the frame is too small to reflect.
-        mode = "reflect" if max(top, bottom) < h and max(left, right) < w else "replicate"
-        x = F.pad(x, (left, right, top, bottom), mode=mode).contiguous(memory_format=torch.channels_last)
+        # Pad the uint8 frame with OpenCV (BORDER_REFLECT_101 is torch's "reflect"): 4x
+        # fewer bytes than padding the float tensor, and no layout copy afterwards.
+        # Replicate when the frame is too small to reflect.
+        small = max(top, bottom) >= h or max(left, right) >= w
+        padded = cv2.copyMakeBorder(rgb, top, bottom, left, right,
+                                    cv2.BORDER_REPLICATE if small else cv2.BORDER_REFLECT_101)
+        # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
+        x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+        x = x.to(self.dtype).mul_(1.0 / 255.0)
         if clock:
             t = self._mark("to_tensor", t)
         y = self.net(x)
