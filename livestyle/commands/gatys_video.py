@@ -14,15 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from ..errors import UsageError
-from ..gatys import optimize_image
-from ..images import read_rgb, resize_long_side, write_rgb
-from ..metrics import consistency_mask, dis_flow, warp
+from ..gatys import optimize_frames
+from ..images import read_rgb, write_rgb
 from ..video_reader import VideoFileSource
-from ..video_writer import VideoWriter, check_output_path, even_size
+from ..video_writer import VideoWriter, check_output_path
 from .common import say
 from .gatys_common import gatys_config, style_target
 
@@ -60,35 +56,23 @@ def run(args) -> int:
 
     vgg, target = style_target(args, cfg)
     pts_list: list[int | None] = []
-    prev_in = prev_out = None
+
+    def frames():
+        for f in source:
+            pts_list.append(f.pts)
+            yield f.rgb
+
+    def cached(i: int):
+        path = cache / f"frame_{i:06d}.png"
+        return read_rgb(path) if path.exists() else None
+
     bar = None if args.quiet else tqdm(total=source.info.frames or None, unit="frame", file=sys.stderr,
                                        desc="gatys", dynamic_ncols=True)
     try:
-        for f in source:
-            pts_list.append(f.pts)
-            frame_in = resize_long_side(f.rgb, cfg.size)
-            h, w = frame_in.shape[:2]
-            w, h = even_size(w, h)
-            frame_in = np.ascontiguousarray(frame_in[:h, :w])
-            path = cache / f"frame_{f.index:06d}.png"
-            if path.exists():
-                result = read_rgb(path)
-            else:
-                init = temporal = None
-                if prev_out is not None and args.temporal_weight > 0:
-                    g0 = cv2.cvtColor(prev_in, cv2.COLOR_RGB2GRAY)
-                    g1 = cv2.cvtColor(frame_in, cv2.COLOR_RGB2GRAY)
-                    bwd = dis_flow(g1, g0)  # current -> previous
-                    fwd = dis_flow(g0, g1)
-                    init = warp(prev_out, bwd)
-                    temporal = (init, consistency_mask(bwd, fwd).astype(np.float32))
-                elif prev_out is not None:
-                    init = prev_out
-                cfg.iters = first_iters if prev_out is None else next_iters
-                result = optimize_image(frame_in, target, cfg, vgg=vgg, init=init, temporal=temporal)
-                result = np.ascontiguousarray(result[:h, :w])
+        for i, result in enumerate(optimize_frames(frames(), target, cfg, vgg, first_iters, next_iters, cached)):
+            path = cache / f"frame_{i:06d}.png"
+            if not path.exists():
                 write_rgb(path, result)  # atomic: a killed run never leaves half a PNG
-            prev_in, prev_out = frame_in, result
             if bar is not None:
                 bar.update(1)
     finally:
