@@ -34,8 +34,9 @@ def read_index(rgb: np.ndarray) -> int:
 
 
 def write_video(path: Path, frames: int = 24, size: tuple[int, int] = (160, 120), fps: int = 24,
-                pts_ms: list[int] | None = None, audio: bool = False, rotation: int = 0,
+                pts_ms: list[int] | None = None, audio: bool | str = False, rotation: int = 0,
                 codec: str = "libx264", content=None) -> Path:
+    """audio: False, True (AAC) or an FFmpeg audio codec name (e.g. 'pcm_s16le')."""
     """Write a test clip. pts_ms gives explicit (VFR) timestamps in milliseconds."""
     w, h = size
     with av.open(str(path), "w") as out:
@@ -51,8 +52,10 @@ def write_video(path: Path, frames: int = 24, size: tuple[int, int] = (160, 120)
             v.set_display_rotation(rotation)
         a = None
         if audio:
-            a = out.add_stream("aac", rate=48000)
+            acodec = audio if isinstance(audio, str) else "aac"
+            a = out.add_stream(acodec, rate=48000)
             a.layout = "mono"
+            a.format = "s16" if acodec == "pcm_s16le" else "fltp"
         for i in range(frames):
             rgb = content(i, w, h) if content else index_frame(i, w, h)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -71,10 +74,12 @@ def write_video(path: Path, frames: int = 24, size: tuple[int, int] = (160, 120)
             n = int(duration * 48000)
             t = np.arange(n) / 48000
             samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            if a.format.name == "s16":
+                samples = (samples * 32767).astype(np.int16)
             step = 1024
             for k in range(0, n, step):
                 chunk = samples[k:k + step][None, :]
-                af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                af = av.AudioFrame.from_ndarray(chunk, format=a.format.name, layout="mono")
                 af.sample_rate = 48000
                 af.pts = k
                 af.time_base = Fraction(1, 48000)

@@ -53,6 +53,16 @@ def test_audio_kept_same_duration(run_cli, tmp_path):
     assert len(b["frames"]) == 48
 
 
+def test_audio_the_container_cannot_hold_is_transcoded(run_cli, tmp_path):
+    src = write_video(tmp_path / "pcm.mkv", frames=24, fps=24, audio="pcm_s16le")
+    assert probe(src)["audio"]["codec"] == "pcm_s16le"
+    summary = stylize(run_cli, src, tmp_path / "out.mp4")
+    b = probe(tmp_path / "out.mp4")
+    assert summary["audio_kept"] and summary["audio_transcoded"]
+    assert b["audio"]["codec"] == "aac"
+    assert b["audio"]["end"] == pytest.approx(1.0, abs=1 / 24 + 0.03)
+
+
 def test_odd_size_follows_the_stated_rule(run_cli, tmp_path):
     src = write_video(tmp_path / "odd.mkv", frames=6, size=(321, 241), codec="ffv1")
     summary = stylize(run_cli, src, tmp_path / "out.mp4")
