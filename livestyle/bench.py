@@ -238,7 +238,7 @@ def _painting(args, style) -> np.ndarray | None:
 
 
 def bench_stability(args) -> dict:
-    from .metrics import StyleMetric, warping_error
+    from .metrics import StyleMetric, input_flows, warping_error
     from .stabilize import Stabilizer
     from .vgg import load_loss_network
 
@@ -249,11 +249,12 @@ def bench_stability(args) -> dict:
     for clip in _clips(args):
         frames = _frames(clip)
         raw = [st(f) for f in frames]
-        row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames), 5)}
+        flows = input_flows(frames)  # once per clip, shared by every mode
+        row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames, flows), 5)}
         for mode in ("off", "blend", "flow"):
             stab = Stabilizer(mode)
             outs = [stab(f, o) for f, o in zip(frames, raw)] if mode != "off" else raw
-            row[mode] = round(warping_error(frames, outs), 5)
+            row[mode] = round(warping_error(frames, outs, flows), 5)
             if metric is not None:
                 picks = range(0, len(frames), max(1, len(frames) // 4))
                 row[f"style_{mode}"] = round(float(np.mean([metric(outs[i], frames[i])[0] for i in picks])), 4)

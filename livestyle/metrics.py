@@ -49,16 +49,26 @@ def consistency_mask(fwd: np.ndarray, bwd: np.ndarray) -> np.ndarray:
     return ok & ~motion_boundary
 
 
-def warping_error(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
+def input_flows(inputs: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(flow t-1 -> t, consistency mask) for every consecutive pair of input frames.
+    Depends on the inputs only, so compute it once and score many outputs with it."""
+    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in inputs]
+    pairs = []
+    for t in range(1, len(grays)):
+        fwd = dis_flow(grays[t - 1], grays[t])
+        bwd = dis_flow(grays[t], grays[t - 1])
+        pairs.append((fwd, consistency_mask(fwd, bwd)))
+    return pairs
+
+
+def warping_error(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+                  flows: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float:
     """Lai et al. 2018 warping error of `outputs`, flow from `inputs` (RGB uint8 frames)."""
     if len(inputs) != len(outputs) or len(inputs) < 2:
         raise ValueError("need two or more input/output frames, as many outputs as inputs")
-    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in inputs]
+    flows = flows if flows is not None else input_flows(inputs)
     errors = []
-    for t in range(1, len(inputs)):
-        fwd = dis_flow(grays[t - 1], grays[t])  # t-1 -> t
-        bwd = dis_flow(grays[t], grays[t - 1])  # t -> t-1
-        mask = consistency_mask(fwd, bwd)
+    for t, (fwd, mask) in enumerate(flows, start=1):
         if not mask.any():
             continue
         o_prev = outputs[t - 1].astype(np.float32) / 255.0
