@@ -301,7 +301,8 @@ class Session:
 
         if not self.headless:
             _point_qt_at_system_fonts()
-            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+            # No Qt toolbar (a clean live view); resizable, aspect kept; sized on the first frame.
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         pipe.stage("capture", capture, captured, closes=captured)
         pipe.stage("stylize", self.worker.run, self.controls, captured, styled, closes=styled)
         pipe.stage("preload", self.worker.preload, preload_stop)
@@ -353,6 +354,8 @@ class Session:
                 self.record_t0 = frame.t
             self.recorder.write(out, int(round((frame.t - self.record_t0) * 1000)))
         if not self.headless:
+            if self.shown == 1:
+                cv2.resizeWindow(WINDOW, out.shape[1], out.shape[0])
             bgr = cv2.cvtColor(out, cv2.COLOR_RGB2BGR)
             cv2.imshow(WINDOW, self.hud(bgr, name, latency))
         return True
