@@ -85,7 +85,8 @@ class CameraSource:
             raise MediaError(f"{name} did not open within {timeout:.0f} s")
         cap = result.get("cap")
         if cap is None or not cap.isOpened():
-            raise MediaError(f"{name} could not be opened")
+            why = f" ({str(result['error']).splitlines()[0]})" if "error" in result else ""
+            raise MediaError(f"{name} could not be opened{why}")
         ok, frame = cap.read()
         if not ok or frame is None:
             cap.release()

@@ -88,7 +88,6 @@ class VideoWriter:
             self._audio_in = None
             self._audio_packets = None
             self._audio_out = None
-            self._resampler_encoder = None
             self.audio_kept = False
             self.audio_transcoded = False
             if audio_from is not None:
@@ -115,7 +114,6 @@ class VideoWriter:
             self._audio_out = self.out.add_stream_from_template(a_in)
         else:
             self._audio_out = self.out.add_stream("aac", rate=a_in.codec_context.sample_rate or 48000)
-            self._audio_decoder = a_in
             self.audio_transcoded = True
         self._audio_in = inp
         self._audio_src = a_in

@@ -8,7 +8,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from media import probe, write_video
 
