@@ -13,7 +13,7 @@ minimizes exactly the figures the benchmarks report.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import cv2
@@ -228,8 +228,8 @@ def optimize_frames(frames, target: StyleTarget, cfg: GatysConfig, vgg, first_it
                 if cfg.temporal_weight > 0:
                     mask = consistency_mask(bwd, dis_flow(g0, g1)).astype(np.float32)
                     temporal = (init, mask)
-            cfg.iters = first_iters if prev_out is None else next_iters
-            result = np.ascontiguousarray(optimize_image(frame_in, target, cfg, vgg=vgg, init=init,
+            frame_cfg = replace(cfg, iters=first_iters if prev_out is None else next_iters)
+            result = np.ascontiguousarray(optimize_image(frame_in, target, frame_cfg, vgg=vgg, init=init,
                                                          temporal=temporal)[:h, :w])
         prev_in, prev_out = frame_in, result
         yield result
