@@ -56,7 +56,9 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
     info = source.info
     out_w, out_h = output_size(info.width, info.height, scale)
     if out_w < 2 or out_h < 2:
-        raise ValueError(f"--scale {scale:g} makes {info.width}x{info.height} frames too small")
+        from .errors import UsageError  # late: errors imports most modules
+
+        raise UsageError(f"--scale {scale:g} makes {info.width}x{info.height} frames too small")
     clock = clock or StageClock()
     writer = VideoWriter(output, out_w, out_h, info.rate, info.time_base, crf=crf, preset=preset,
                          audio_from=source.path)

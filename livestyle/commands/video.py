@@ -5,9 +5,8 @@ import argparse
 import json
 from fractions import Fraction
 
-from ..errors import UsageError
 from ..stabilize import Stabilizer
-from ..video_job import output_size, run_job
+from ..video_job import run_job
 from ..video_reader import VideoFileSource
 from ..video_writer import check_output_path
 from .common import PRESETS, add_stabilize_args, add_style_args, check_range, make_stylizer, say
@@ -61,9 +60,6 @@ def run(args) -> int:
     check_output_path(args.output, args.input)
     source = VideoFileSource(args.input)
     try:
-        w, h = output_size(source.info.width, source.info.height, args.scale)
-        if w < 2 or h < 2:
-            raise UsageError(f"--scale {args.scale:g} makes {source.info.width}x{source.info.height} frames too small")
         stylizer = make_stylizer(args)
         return _run(args, source, stylizer)
     finally:
