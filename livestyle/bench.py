@@ -312,13 +312,19 @@ def bench_quality(args) -> dict:
     return data
 
 
+def bench_gatys(args) -> dict:
+    from .gatys_bench import run as run_gatys
+
+    return run_gatys(args, _emit)
+
+
 def run(args) -> int:
     from .errors import UsageError
 
     if args.what == "network" and args.frames < 30:
         raise UsageError("--frames must be at least 30")
     sections = {"network": bench_network, "pipeline": bench_pipeline, "stability": bench_stability,
-                "quality": bench_quality, "gatys": lambda a: __import__("livestyle.gatys_bench", fromlist=["run"]).run(a, _emit)}
+                "quality": bench_quality, "gatys": bench_gatys}
     todo = list(sections) if args.what == "all" else [args.what]
     for name in todo:
         sections[name](args)

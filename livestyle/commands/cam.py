@@ -290,7 +290,6 @@ class Session:
         pipe = Pipeline()
         captured = pipe.channel(policy="latest")
         styled = pipe.channel(policy="latest")
-        preload_stop = pipe.stop
 
         def capture(out: Channel):
             for f in self.source.frames(pipe.stop):
@@ -305,7 +304,7 @@ class Session:
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         pipe.stage("capture", capture, captured, closes=captured)
         pipe.stage("stylize", self.worker.run, self.controls, captured, styled, closes=styled)
-        pipe.stage("preload", self.worker.preload, preload_stop)
+        pipe.stage("preload", self.worker.preload, pipe.stop)
         if self.record_path is not None:
             self.log(f"recording to {self.record_path} when the first frame arrives")
         self.log(f"style={self.names[self.controls.style_index]} source={args.source}")
