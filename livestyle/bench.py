@@ -47,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="camera-like: run length")
     p.add_argument("--soak", type=float, default=0.0, help="camera-like soak for this many seconds (memory growth)")
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
+    p.add_argument("--work-height", type=int, default=480, help="pipeline: as for video/cam (0 = native)")
     p.add_argument("--gatys-clips", type=int, default=2, help="gatys: clips for the video temporal-loss comparison")
     p.add_argument("--gatys-iters", type=int, default=0, help="quality: also optimize each photo this many L-BFGS steps")
     p.add_argument("--sheet", default=None, help="quality: write a contact sheet PNG here")
@@ -138,10 +139,10 @@ def bench_pipeline(args) -> dict:
     st.clock = clock
     stab = Stabilizer(args.stabilize)
 
+    st.work_height = args.work_height
+
     def process(rgb):
-        out = st(rgb)
-        with clock.time("stabilize"):
-            return stab(rgb, out)
+        return st(rgb, stab)
 
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
         res = run_job(src, Path(tmp) / "out.mp4", process, scale=args.scale, clock=clock)
@@ -185,7 +186,8 @@ def _camera_like(args, seconds: float) -> dict:
     cam_args = build_parser().parse_args([
         "cam", "--source", str(args.clip), "--no-window", "--loop", "--fps", f"{args.fps:g}", "--quiet",
         "--duration", f"{seconds:g}", "--style", args.style, "--stabilize", args.stabilize,
-        "--device", args.device, "--size", args.size, "--threads", str(args.threads)])
+        "--device", args.device, "--size", args.size, "--threads", str(args.threads),
+        "--work-height", str(args.work_height)])
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 

@@ -81,10 +81,13 @@ class Stabilizer:
         weight_small = self.strength * np.clip(1.0 - err / self.occlusion_threshold, 0.0, 1.0)
         h, w = styled.shape[:2]
         fx, fy = w / sw, h / sh
-        # Upscale the flow field (in pixels of the full frame) and the weight map.
-        full_x = cv2.resize(map_x, (w, h), interpolation=cv2.INTER_LINEAR) * fx + (fx - 1) / 2
-        full_y = cv2.resize(map_y, (w, h), interpolation=cv2.INTER_LINEAR) * fy + (fy - 1) / 2
+        # Scale the maps to full-frame pixels while they are small (resizing is
+        # linear, so this equals scaling after), then upscale: no full-size float
+        # arithmetic, only the resizes that have to write full-size maps anyway.
+        full_x = cv2.resize(map_x * fx + (fx - 1) / 2, (w, h), interpolation=cv2.INTER_LINEAR)
+        full_y = cv2.resize(map_y * fy + (fy - 1) / 2, (w, h), interpolation=cv2.INTER_LINEAR)
         warped = cv2.remap(prev_out, full_x, full_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         weight = cv2.resize(weight_small, (w, h), interpolation=cv2.INTER_LINEAR)
-        # out = (1 - weight) * styled + weight * warped, on uint8 with SIMD (no float frames).
-        return cv2.blendLinear(styled, warped, 1.0 - weight, weight)
+        keep = cv2.resize(1.0 - weight_small, (w, h), interpolation=cv2.INTER_LINEAR)
+        # out = keep * styled + weight * warped, on uint8 with SIMD (no float frames).
+        return cv2.blendLinear(styled, warped, keep, weight)

@@ -15,18 +15,23 @@ import torch
 from .model_io import load_network
 
 
-# Reflect-padding every side keeps the network's edge effects out of the picture: the
-# shipped fast networks were trained with zero padding, and its influence reaches
-# ~30 px in from an edge (the receptive field of the 1/8-resolution blocks). 32 px
-# measured clean; 16-24 px left a bright band. Costs ~25% more pixels at 640x480.
+# Networks with zero-padded convolutions (the first `fast` design, still loadable)
+# darken a ~30 px band at the edges (the receptive field of the 1/8-resolution
+# blocks), so their input gets a 32 px reflected border (16-24 px left a bright
+# band), at ~25% more pixels for 640x480. The current `fast` design pads its own
+# convolutions by reflection and needs none (net.needs_border is False).
 BORDER = 32
 
 
 def pad_amounts(h: int, w: int, multiple: int, border: int = BORDER) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) padding: `border` on every side, then up to a multiple."""
-    bottom = border + (-(h + 2 * border)) % multiple
-    right = border + (-(w + 2 * border)) % multiple
-    return border, right, border, bottom
+    """(left, right, top, bottom) padding: `border` on every side, then up to a multiple,
+    and at least two multiples per side (reflect padding inside the network needs
+    two pixels at its lowest resolution)."""
+    def grow(n: int) -> int:
+        n += 2 * border
+        return max(n + (-n) % multiple, 2 * multiple) - n
+
+    return border, border + grow(w), border, border + grow(h)
 
 
 def preserve_colour(styled: np.ndarray, original: np.ndarray) -> np.ndarray:
@@ -52,7 +57,8 @@ class Stylizer:
         self.strength = 1.0
         self.keep_colour = False
         self.clock = None  # a StageClock, set by benchmarks
-        self.border = BORDER
+        self.border = BORDER if getattr(net, "needs_border", True) else 0
+        self.work_height = 0  # 0: stylize at the frame's own size (see __call__)
 
     def _mark(self, stage: str, t0: float) -> float:
         if self.cuda:
@@ -75,12 +81,21 @@ class Stylizer:
         # Pad the uint8 frame with OpenCV (BORDER_REFLECT_101 is torch's "reflect"): 4x
         # fewer bytes than padding the float tensor, and no layout copy afterwards.
         # Replicate when the frame is too small to reflect.
-        small = max(top, bottom) >= h or max(left, right) >= w
-        padded = cv2.copyMakeBorder(rgb, top, bottom, left, right,
-                                    cv2.BORDER_REPLICATE if small else cv2.BORDER_REFLECT_101)
+        if top or bottom or left or right:
+            small = max(top, bottom) >= h or max(left, right) >= w
+            padded = cv2.copyMakeBorder(rgb, top, bottom, left, right,
+                                        cv2.BORDER_REPLICATE if small else cv2.BORDER_REFLECT_101)
+        else:
+            padded = np.ascontiguousarray(rgb)
         # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
-        x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
-        x = x.to(self.dtype).mul_(1.0 / 255.0)
+        if self.device.type == "cpu":
+            # One fused numpy pass (uint8 -> scaled float32) is ~5x faster than torch's convert-then-scale.
+            x = torch.from_numpy(np.multiply(padded, np.float32(1.0 / 255.0), dtype=np.float32))
+            x = x.permute(2, 0, 1).unsqueeze(0)
+        else:
+            # Upload the 4x smaller uint8 frame, convert on the device.
+            x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+            x = x.to(self.dtype).mul_(1.0 / 255.0)
         if clock:
             t = self._mark("to_tensor", t)
         y = self.net(x)
@@ -93,8 +108,27 @@ class Stylizer:
             self._mark("from_tensor", t)
         return out
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        out = self.network_rgb(rgb)
+    def __call__(self, rgb: np.ndarray, stabilizer=None) -> np.ndarray:
+        """Stylize one RGB uint8 frame; `stabilizer` (a stabilize.Stabilizer) smooths it over time.
+
+        Frames taller than `work_height` go through the network (and the
+        stabilizer) at that height and are scaled back up: the network's
+        strokes have a fixed size in pixels, so this keeps the look the same
+        relative to the frame at any resolution, and costs what a 480-line
+        frame costs. Strength and colour are mixed in at full resolution."""
+        h, w = rgb.shape[:2]
+        small = rgb
+        if 0 < self.work_height < h:
+            size = (max(1, round(w * self.work_height / h)), self.work_height)
+            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        out = self.network_rgb(small)
+        if stabilizer is not None:
+            t = time.perf_counter()
+            out = stabilizer(small, out)
+            if self.clock:
+                self.clock.add("stabilize", time.perf_counter() - t)
+        if small is not rgb:
+            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
         if self.keep_colour:
             out = preserve_colour(out, rgb)
         if self.strength < 1.0:

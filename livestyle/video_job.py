@@ -50,7 +50,7 @@ def output_size(width: int, height: int, scale: float) -> tuple[int, int]:
 
 
 def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.ndarray], np.ndarray], *,
-            scale: float = 1.0, crf: int = 20, preset: str = "veryfast", progress: str | None = None,
+            scale: float = 1.0, crf: int = 20, preset: str = "superfast", progress: str | None = None,
             warn: Callable[[str], None] = lambda m: None, clock: StageClock | None = None,
             max_frames: int | None = None, slow_s: float = 0.0) -> JobResult:
     info = source.info

@@ -60,7 +60,7 @@ def check_output_path(path: str | os.PathLike, input_path: str | os.PathLike | N
 
 class VideoWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, rate: Fraction,
-                 time_base: Fraction | None = None, crf: int = 20, preset: str = "veryfast",
+                 time_base: Fraction | None = None, crf: int = 20, preset: str = "superfast",
                  audio_from: str | os.PathLike | None = None, threads: int = 0):
         self.path = check_output_path(path)
         self.tmp = self.path.with_name(f".{self.path.name}.part")

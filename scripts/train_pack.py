@@ -20,14 +20,14 @@ from livestyle.train import TrainConfig, train  # noqa: E402
 
 # name: (file, title, painter, year); paintings are public domain (see the credits in each models/NAME.json).
 PACK = {
-    "starry": ("starry.jpg", "The Starry Night", "Vincent van Gogh", "1889"),
-    "wave": ("wave.jpg", "The Great Wave off Kanagawa", "Katsushika Hokusai", "c. 1830-32"),
-    "scream": ("scream.jpg", "The Scream", "Edvard Munch", "1893"),
     "composition7": ("composition7.jpg", "Composition VII", "Wassily Kandinsky", "1913"),
     "udnie": ("udnie.jpg", "Udnie (Young American Girl, The Dance)", "Francis Picabia", "1913"),
     "mosaic": ("mosaic.jpg", "Roman floor mosaic of ducks (Palazzo Massimo)", "unknown Roman mosaicist", "Roman imperial era"),
     "seurat": ("seurat.jpg", "A Sunday Afternoon on the Island of La Grande Jatte", "Georges Seurat", "1884-86"),
     "kiss": ("kiss.jpg", "The Kiss", "Gustav Klimt", "1907-08"),
+    "starry": ("starry.jpg", "The Starry Night", "Vincent van Gogh", "1889"),
+    "wave": ("wave.jpg", "The Great Wave off Kanagawa", "Katsushika Hokusai", "c. 1830-32"),
+    "scream": ("scream.jpg", "The Scream", "Edvard Munch", "1893"),
 }
 
 
@@ -37,11 +37,12 @@ def main() -> int:
     ap.add_argument("--styles-dir", required=True)
     ap.add_argument("--out-dir", default="models")
     ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--round-steps", type=int, nargs="+", default=[1000, 2000, 4000])
+    ap.add_argument("--round-steps", type=int, nargs="+", default=[1000, 2000])
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--style-weight", type=float, default=20.0)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=2e-3)
     args = ap.parse_args()
     names = args.only or list(PACK)
     for target in args.round_steps:
@@ -50,7 +51,7 @@ def main() -> int:
             cfg = TrainConfig(
                 style_image=str(Path(args.styles_dir) / file), data=args.data, name=name,
                 out_dir=args.out_dir, size=args.size, batch=args.batch, steps=target,
-                threads=args.threads, style_weight=args.style_weight,
+                threads=args.threads, style_weight=args.style_weight, lr=args.lr,
                 credits={"title": title, "painter": painter, "year": year,
                          "credits": f"{title}, {painter} ({year}); public domain. Painting file: {file}."},
             )

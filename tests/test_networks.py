@@ -22,7 +22,7 @@ def test_shapes_range_and_training_mode(arch):
 
 def test_fast_is_much_cheaper_than_quality():
     fast, quality = macs_per_pixel(FastStyleNet()), macs_per_pixel(JohnsonNet())
-    assert fast < 5000 < 100000 < quality  # ~3.7k vs ~154k MACs per output pixel
+    assert fast < 2500 < 100000 < quality  # ~2.1k vs ~154k MACs per output pixel
 
 
 def test_fast_file_is_small():
@@ -44,6 +44,28 @@ def test_config_roundtrip():
     assert NetworkConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError, match="unknown architecture"):
         build_network(NetworkConfig(arch="nope"))
+
+
+def test_files_written_before_the_new_options_rebuild_the_first_design():
+    legacy = NetworkConfig.from_dict({"arch": "fast", "widths": [32, 64], "res_blocks": 2})
+    assert (legacy.mid, legacy.padding) == ("full", "zeros")
+    net = build_network(legacy)
+    assert isinstance(net.mid, torch.nn.Conv2d) and net.needs_border
+    assert round(macs_per_pixel(net, 64, 64)) == 3655
+
+
+def test_default_fast_design_needs_no_border_and_rejects_unknown_options():
+    net = build_network(default_config("fast"))
+    assert not net.needs_border and not JohnsonNet().needs_border
+    with pytest.raises(ValueError, match="unknown fast-network options"):
+        FastStyleNet(NetworkConfig(mid="huge"))
+
+
+def test_reflect_design_pads_every_spatial_conv_but_the_stem_by_reflection():
+    net = build_network(default_config("fast"))
+    spatial = {n: m for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)}
+    assert spatial["stem"].padding_mode == "zeros"
+    assert all(m.padding_mode == "reflect" for n, m in spatial.items() if n != "stem")
 
 
 def test_separable_upsample_matches_interpolate():

@@ -51,7 +51,7 @@ RIGHT = {65363, 2555904, 63235}
 
 def add_parser(sub) -> None:
     p = sub.add_parser("cam", help="stylize a camera live in a window")
-    add_style_args(p)
+    add_style_args(p, work_height=480)
     add_stabilize_args(p)
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default 0)")
     p.add_argument("--size", default=None, help="capture size WxH, e.g. 640x480")
@@ -94,6 +94,7 @@ class StyleWorker:
         st = self.cache.get(name)
         if st is None:
             st = Stylizer.from_file(find_style(name).model_path, self.device, name)
+            st.work_height = self.cache[self.current].work_height
             self.cache[name] = st
         return st
 
@@ -117,8 +118,7 @@ class StyleWorker:
                 self.stabilizer.reset()
                 self.current = name
             st.strength, st.keep_colour = strength, keep_colour
-            styled = st(frame.rgb)
-            styled = self.stabilizer(frame.rgb, styled)
+            styled = st(frame.rgb, self.stabilizer)
             if self.slow_s:
                 time.sleep(self.slow_s)
             out.put((frame, styled, name))

@@ -13,7 +13,7 @@ from ..stylize import Stylizer
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
-def add_style_args(p: argparse.ArgumentParser) -> None:
+def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--style", default=None, help=f"shipped style name (default: {DEFAULT_STYLE}; see 'livestyle styles')")
     g.add_argument("--model", default=None, help="a style network file (.safetensors) instead of a shipped style")
@@ -22,6 +22,10 @@ def add_style_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
                    help="keep the input's colours, take the style's luminance texture")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
+    p.add_argument("--work-height", type=int, default=work_height,
+                   help="stylize frames taller than this at this height and scale the result back up, so "
+                        "strokes keep their size relative to the frame and big frames stay fast "
+                        f"(0 = the frame's own height; default {work_height or 'native'})")
 
 
 def add_stabilize_args(p: argparse.ArgumentParser) -> None:
@@ -51,6 +55,10 @@ def make_stylizer(args) -> Stylizer:
     st = Stylizer.from_file(path, device, name)
     st.strength = args.strength
     st.keep_colour = args.preserve_colour
+    check_range("--work-height", args.work_height, 0, 16384)
+    if 0 < args.work_height < 32:
+        raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
+    st.work_height = args.work_height
     return st
 
 

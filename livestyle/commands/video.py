@@ -25,11 +25,12 @@ def add_parser(sub) -> None:
                        formatter_class=_Fmt)
     p.add_argument("input", help="input video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4/.mov/.m4v/.mkv (H.264, yuv420p)")
-    add_style_args(p)
+    add_style_args(p, work_height=480)
     add_stabilize_args(p)
     p.add_argument("--scale", type=float, default=1.0, help="resize frames by this factor first, 0.05..4 (default 1)")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0 (lossless) .. 51 (worst); default 20")
-    p.add_argument("--preset", default="veryfast", choices=PRESETS, help="x264 speed preset (default veryfast)")
+    p.add_argument("--preset", default="superfast", choices=PRESETS,
+                   help="x264 speed preset (default superfast: half the encode time of veryfast for ~10%% more bytes)")
     p.add_argument("--method", choices=("fast", "gatys"), default="fast",
                    help="fast: feed-forward network (default); gatys: optimize every frame (slow, offline)")
     from ..gatys_options import add_gatys_args
@@ -69,7 +70,7 @@ def run(args) -> int:
 def _run(args, source: VideoFileSource, stylizer) -> int:
     stabilizer = Stabilizer(args.stabilize, args.stabilize_strength)
     try:
-        result = run_job(source, args.output, lambda rgb: stabilizer(rgb, stylizer(rgb)), scale=args.scale,
+        result = run_job(source, args.output, lambda rgb: stylizer(rgb, stabilizer), scale=args.scale,
                          crf=args.crf, preset=args.preset, progress=None if args.quiet else stylizer.name,
                          warn=lambda m: say(m, args.quiet), slow_s=args.simulate_slow_ms / 1000.0)
     except KeyboardInterrupt:

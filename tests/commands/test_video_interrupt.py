@@ -43,11 +43,11 @@ def test_exception_in_stylize_stage_exits_nonzero_no_threads_left(model_dir, tmp
     calls = {"n": 0}
     original = Stylizer.__call__
 
-    def flaky(self, rgb):
+    def flaky(self, rgb, stabilizer=None):
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("boom in the network")
-        return original(self, rgb)
+        return original(self, rgb, stabilizer)
 
     monkeypatch.setattr(Stylizer, "__call__", flaky)
     monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
