@@ -141,11 +141,9 @@ def bench_pipeline(args) -> dict:
 
     st.work_height = args.work_height
 
-    def process(rgb):
-        return st(rgb, stab)
-
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
-        res = run_job(src, Path(tmp) / "out.mp4", process, scale=args.scale, clock=clock)
+        res = run_job(src, Path(tmp) / "out.mp4", st.run_network, scale=args.scale, clock=clock,
+                      finish=lambda rgb, net_out: st.finish(rgb, net_out, stab))
     stages = {k: v for k, v in res.stage_ms.items() if k != "latency"}
     file_data = {"clip": str(args.clip), "size": f"{res.width}x{res.height}", "frames": res.frames,
                  "fps": round(res.fps, 1), "audio_kept": res.audio_kept, "stage_ms": stages,

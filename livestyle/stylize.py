@@ -116,18 +116,29 @@ class Stylizer:
         strokes have a fixed size in pixels, so this keeps the look the same
         relative to the frame at any resolution, and costs what a 480-line
         frame costs. Strength and colour are mixed in at full resolution."""
+        return self.finish(rgb, self.run_network(rgb), stabilizer)
+
+    # The two halves of __call__, for pipelines that run them on separate threads
+    # (the network on one, stabilization and blending on another).
+    def run_network(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the frame at work height, the network's output for it)."""
         h, w = rgb.shape[:2]
         small = rgb
         if 0 < self.work_height < h:
             size = (max(1, round(w * self.work_height / h)), self.work_height)
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        out = self.network_rgb(small)
+        return small, self.network_rgb(small)
+
+    def finish(self, rgb: np.ndarray, network_result: tuple[np.ndarray, np.ndarray], stabilizer=None) -> np.ndarray:
+        """Stabilize, scale back to the frame's size, then colour and strength."""
+        small, out = network_result
         if stabilizer is not None:
             t = time.perf_counter()
             out = stabilizer(small, out)
             if self.clock:
                 self.clock.add("stabilize", time.perf_counter() - t)
-        if small is not rgb:
+        h, w = rgb.shape[:2]
+        if out.shape[:2] != (h, w):
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
         if self.keep_colour:
             out = preserve_colour(out, rgb)

@@ -1,7 +1,10 @@
-"""File to file: decode -> process -> encode on three threads, lossless and in order.
+"""File to file: decode -> process [-> finish] -> encode on threads, lossless and in order.
 
 Used by `livestyle video` and by `livestyle bench`. The caller supplies
-`process(rgb) -> rgb` (stylize + stabilize). Ctrl-C stops the stages and
+`process(rgb) -> rgb` (stylize + stabilize), or splits the work in two:
+`process(rgb) -> state` (the network) and `finish(rgb, state) -> rgb`
+(stabilize, rescale, blend) on a thread of its own, so the network's thread
+does nothing else. Ctrl-C stops the stages and
 finalizes the output, so what was written so far stays playable.
 """
 from __future__ import annotations
@@ -52,7 +55,8 @@ def output_size(width: int, height: int, scale: float) -> tuple[int, int]:
 def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.ndarray], np.ndarray], *,
             scale: float = 1.0, crf: int = 20, preset: str = "superfast", progress: str | None = None,
             warn: Callable[[str], None] = lambda m: None, clock: StageClock | None = None,
-            max_frames: int | None = None, slow_s: float = 0.0) -> JobResult:
+            max_frames: int | None = None, slow_s: float = 0.0,
+            finish: Callable[[np.ndarray, object], np.ndarray] | None = None) -> JobResult:
     info = source.info
     out_w, out_h = output_size(info.width, info.height, scale)
     if out_w < 2 or out_h < 2:
@@ -91,7 +95,11 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
         for pts, rgb, t_in in inp:
             if slow_s:
                 time.sleep(slow_s)
-            out.put((pts, process(rgb), t_in))
+            out.put((pts, rgb, process(rgb), t_in))
+
+    def finish_stage(inp: Channel, out: Channel):
+        for pts, rgb, state, t_in in inp:
+            out.put((pts, finish(rgb, state) if finish else state, t_in))
 
     bar = None
     if progress is not None:
@@ -105,9 +113,11 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
     t0 = time.monotonic()
     try:
         decoded = pipe.channel(4, "block")
+        stylized = pipe.channel(4, "block")
         processed = pipe.channel(4, "block")
         pipe.stage("decode", read, decoded, closes=decoded)
-        pipe.stage("stylize", work, decoded, processed, closes=processed)
+        pipe.stage("stylize", work, decoded, stylized, closes=stylized)
+        pipe.stage("finish", finish_stage, stylized, processed, closes=processed)
         for pts, rgb, t_in in processed:
             t = time.perf_counter()
             writer.write(rgb, pts)

@@ -10,6 +10,8 @@ from typing import Iterator
 import av
 import numpy as np
 
+from .yuv import frame_to_rgb
+
 
 class MediaError(ValueError):
     """An input or output media file is unusable (message is user-facing)."""
@@ -131,10 +133,10 @@ class VideoFileSource:
         frames = self._frames
         first, self._first = self._first, None
         if first is not None:
-            yield DecodedFrame(index, first.pts, upright(first.to_ndarray(format="rgb24"), rot))
+            yield DecodedFrame(index, first.pts, upright(frame_to_rgb(first), rot))
             index += 1
         for frame in frames:
-            yield DecodedFrame(index, frame.pts, upright(frame.to_ndarray(format="rgb24"), rot))
+            yield DecodedFrame(index, frame.pts, upright(frame_to_rgb(frame), rot))
             index += 1
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from .video_reader import MediaError
+from .yuv import BT601, rgb_to_frame
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 # Audio codecs each container takes as a plain packet copy.
@@ -77,6 +78,8 @@ class VideoWriter:
             self.video = self.out.add_stream("libx264", rate=rate)
             self.video.width, self.video.height = self.width, self.height
             self.video.pix_fmt = "yuv420p"
+            for key, value in BT601.items():  # the matrix rgb_to_frame converts with
+                setattr(self.video.codec_context, key, value)
             # Keep the source's time base so timestamps (and VFR) pass through unchanged.
             self.time_base = Fraction(time_base) if time_base else 1 / rate
             self.video.time_base = self.time_base
@@ -84,7 +87,8 @@ class VideoWriter:
             self.video.thread_count = threads
             # Baseline-compatible settings that every player takes; faststart for the web.
             self.video.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
-            self.video.codec_context.profile = "High"
+            if crf > 0:  # lossless (crf 0) needs x264's High 4:4:4 Predictive profile: let it choose
+                self.video.codec_context.profile = "High"
             self._audio_in = None
             self._audio_packets = None
             self._audio_out = None
@@ -155,7 +159,7 @@ class VideoWriter:
         h, w = rgb.shape[:2]
         if (w, h) != (self.width, self.height):
             rgb = rgb[: self.height, : self.width]
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame = rgb_to_frame(np.ascontiguousarray(rgb))
         if pts is None or (self._last_pts is not None and pts <= self._last_pts):
             pts = 0 if self._last_pts is None else self._last_pts + max(1, int(round(1 / (self.video.average_rate or 30) / self.time_base)))
         frame.pts = pts

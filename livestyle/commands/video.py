@@ -70,7 +70,8 @@ def run(args) -> int:
 def _run(args, source: VideoFileSource, stylizer) -> int:
     stabilizer = Stabilizer(args.stabilize, args.stabilize_strength)
     try:
-        result = run_job(source, args.output, lambda rgb: stylizer(rgb, stabilizer), scale=args.scale,
+        result = run_job(source, args.output, stylizer.run_network, scale=args.scale,
+                         finish=lambda rgb, net_out: stylizer.finish(rgb, net_out, stabilizer),
                          crf=args.crf, preset=args.preset, progress=None if args.quiet else stylizer.name,
                          warn=lambda m: say(m, args.quiet), slow_s=args.simulate_slow_ms / 1000.0)
     except KeyboardInterrupt:

@@ -105,3 +105,11 @@ def test_stabilized_random_style_runs(run_cli, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "frame/s" in r.stderr  # the progress bar
     assert len(probe(tmp_path / "out.mp4")["frames"]) == 10
+
+
+def test_crf_zero_is_lossless_h264(run_cli, tmp_path):
+    src = write_video(tmp_path / "in.mp4", frames=6)
+    stylize(run_cli, src, tmp_path / "out.mp4", "--crf", "0")
+    b = probe(tmp_path / "out.mp4")
+    assert b["codec"] == "h264" and len(b["frames"]) == 6
+    assert [read_index(f) for f in b["frames"]] == list(range(6))

@@ -41,15 +41,15 @@ def test_exception_in_stylize_stage_exits_nonzero_no_threads_left(model_dir, tmp
 
     src = write_video(tmp_path / "in.mp4", frames=30)
     calls = {"n": 0}
-    original = Stylizer.__call__
+    original = Stylizer.run_network
 
-    def flaky(self, rgb, stabilizer=None):
+    def flaky(self, rgb):
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("boom in the network")
-        return original(self, rgb, stabilizer)
+        return original(self, rgb)
 
-    monkeypatch.setattr(Stylizer, "__call__", flaky)
+    monkeypatch.setattr(Stylizer, "run_network", flaky)
     monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
     old = signal.getsignal(signal.SIGINT)
     try:
