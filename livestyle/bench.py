@@ -47,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="camera-like: run length")
     p.add_argument("--soak", type=float, default=0.0, help="camera-like soak for this many seconds (memory growth)")
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
+    p.add_argument("--stabilize-strength", type=float, default=None,
+                   help="weight of the previous stylized frame (default: as for video/cam)")
     p.add_argument("--work-height", type=int, default=480, help="pipeline: as for video/cam (0 = native)")
     p.add_argument("--gatys-clips", type=int, default=2, help="gatys: clips for the video temporal-loss comparison")
     p.add_argument("--gatys-iters", type=int, default=0, help="quality: also optimize each photo this many L-BFGS steps")
@@ -85,6 +87,12 @@ def _stylizer(args, name: str | None = None):
     configure_cpu_threads(args.threads or None)
     style = find_style(name or args.style)
     return Stylizer.from_file(style.model_path, pick_device(args.device), style.name)
+
+
+def _strength(args) -> float:
+    from .stabilize import DEFAULT_STRENGTH
+
+    return DEFAULT_STRENGTH if args.stabilize_strength is None else args.stabilize_strength
 
 
 def bench_network(args) -> dict:
@@ -137,7 +145,7 @@ def bench_pipeline(args) -> dict:
     st = _stylizer(args)
     clock = StageClock()
     st.clock = clock
-    stab = Stabilizer(args.stabilize)
+    stab = Stabilizer(args.stabilize, _strength(args))
 
     st.work_height = args.work_height
 
@@ -152,7 +160,7 @@ def bench_pipeline(args) -> dict:
     cam = _camera_like(args, args.soak or args.seconds)
     data = {"style": st.name, "stabilize": args.stabilize, "file": file_data, "camera_like": cam}
     lines = [
-        f"style {st.name}, stabilize {args.stabilize}",
+        f"style {st.name}, stabilize {args.stabilize} (strength {_strength(args):g})",
         f"file-to-file {file_data['size']} ({Path(args.clip).name}, {res.frames} frames, audio "
         f"{'kept' if res.audio_kept else 'none'}): {file_data['fps']} frames/s, latency p50 "
         f"{file_data['latency_ms_p50']} ms p95 {file_data['latency_ms_p95']} ms",
@@ -185,6 +193,7 @@ def _camera_like(args, seconds: float) -> dict:
         "cam", "--source", str(args.clip), "--no-window", "--loop", "--fps", f"{args.fps:g}", "--quiet",
         "--duration", f"{seconds:g}", "--style", args.style, "--stabilize", args.stabilize,
         "--device", args.device, "--size", args.size, "--threads", str(args.threads),
+        "--stabilize-strength", f"{_strength(args):g}",
         "--work-height", str(args.work_height)])
     samples: list[tuple[float, float]] = []
     done = threading.Event()
@@ -253,7 +262,7 @@ def bench_stability(args) -> dict:
         flows = input_flows(frames)  # once per clip, shared by every mode
         row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames, flows), 5)}
         for mode in ("off", "blend", "flow"):
-            stab = Stabilizer(mode)
+            stab = Stabilizer(mode, _strength(args))
             outs = [stab(f, o) for f, o in zip(frames, raw)] if mode != "off" else raw
             row[mode] = round(warping_error(frames, outs, flows), 5)
             if metric is not None:
@@ -265,9 +274,9 @@ def bench_stability(args) -> dict:
                      f"(+{100 * (row['style_flow'] / row['style_off'] - 1):.1f}%)") if metric else ""
         lines.append(f"{clip.name:22s} input {row['input']:.5f}  off {row['off']:.5f}  blend {row['blend']:.5f}  "
                      f"flow {row['flow']:.5f}  (flow/off {row['flow_vs_off']}){style_txt}")
-    data = {"style": st.name, "rows": rows}
+    data = {"style": st.name, "stabilize_strength": _strength(args), "rows": rows}
     _emit(args, "stability (warping error, lower is steadier; input = floor)", data,
-          [f"style {st.name}"] + lines + ([] if metric else ["(style loss skipped: painting not found; --paintings)"]))
+          [f"style {st.name}, stabilize strength {_strength(args):g}"] + lines + ([] if metric else ["(style loss skipped: painting not found; --paintings)"]))
     return data
 
 

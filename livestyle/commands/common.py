@@ -8,6 +8,7 @@ from pathlib import Path
 from ..devices import DEVICES, configure_cpu_threads, pick_device
 from ..errors import UsageError
 from ..registry import DEFAULT_STYLE, find_style
+from ..stabilize import DEFAULT_STRENGTH
 from ..stylize import Stylizer
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -31,8 +32,8 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
 def add_stabilize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stabilize", choices=("off", "blend", "flow"), default="flow",
                    help="temporal stabilization: flow-warped previous frame (default), plain blend, or off")
-    p.add_argument("--stabilize-strength", type=float, default=0.6,
-                   help="weight of the previous stylized frame, 0..0.95 (default 0.6)")
+    p.add_argument("--stabilize-strength", type=float, default=DEFAULT_STRENGTH,
+                   help=f"weight of the previous stylized frame, 0..0.95 (default {DEFAULT_STRENGTH:g})")
 
 
 def check_range(name: str, value: float, lo: float, hi: float) -> None:
