@@ -18,8 +18,9 @@ from .model_io import load_network
 # Networks with zero-padded convolutions (the first `fast` design, still loadable)
 # darken a ~30 px band at the edges (the receptive field of the 1/8-resolution
 # blocks), so their input gets a 32 px reflected border (16-24 px left a bright
-# band), at ~25% more pixels for 640x480. The current `fast` design pads its own
-# convolutions by reflection and needs none (net.needs_border is False).
+# band), at ~25% more pixels for 640x480. Networks trained with only the stem
+# zero-padded paint stripes along the edges and get the same border. The current
+# `fast` design pads every convolution by reflection and needs none.
 BORDER = 32
 
 

@@ -61,11 +61,26 @@ def test_default_fast_design_needs_no_border_and_rejects_unknown_options():
         FastStyleNet(NetworkConfig(mid="huge"))
 
 
-def test_reflect_design_pads_every_spatial_conv_but_the_stem_by_reflection():
+def test_reflect_design_pads_every_spatial_conv_by_reflection():
     net = build_network(default_config("fast"))
     spatial = {n: m for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)}
-    assert spatial["stem"].padding_mode == "zeros"
-    assert all(m.padding_mode == "reflect" for n, m in spatial.items() if n != "stem")
+    assert spatial and all(m.padding_mode == "reflect" for m in spatial.values())
+
+
+def test_flat_frame_stays_flat_to_the_edges():
+    # Nothing in the default design can tell where the frame ends, so it cannot
+    # paint stripes along the edges; a zero-padded stem could.
+    torch.manual_seed(0)
+    flat = torch.full((1, 3, 48, 64), 0.4)
+    out = build_network(default_config("fast")).eval()(flat)
+    assert (out - out[..., 24:25, 32:33]).abs().max() < 1e-5
+    zero_stem = build_network(NetworkConfig(stem_padding="zeros")).eval()(flat)
+    assert (zero_stem - zero_stem[..., 24:25, 32:33]).abs().max() > 1e-3
+
+
+def test_files_with_a_zero_padded_stem_get_a_border():
+    v2 = NetworkConfig.from_dict({"arch": "fast", "widths": [32, 48], "mid": "separable", "padding": "reflect"})
+    assert v2.stem_padding == "zeros" and build_network(v2).needs_border
 
 
 def test_separable_upsample_matches_interpolate():
