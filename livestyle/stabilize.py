@@ -55,6 +55,7 @@ class Stabilizer:
         self.cut_threshold = cut_threshold
         self.occlusion_threshold = occlusion_threshold
         self._dis = make_dis() if mode == "flow" else None
+        self._grid = None
         self.reset()
 
     def reset(self) -> None:
@@ -82,11 +83,19 @@ class Stabilizer:
         self._prev_out = out
         return out
 
+    def _pixel_grid(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        # Pixel coordinates of the flow frames, built once per size rather than
+        # every frame (two full-size float arrays at 640 px flow).
+        if self._grid is None or self._grid[0].shape != shape:
+            h, w = shape
+            self._grid = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return self._grid
+
     def _flow_blend(self, small, prev_small, prev_out, styled):
         # Backward flow: for each pixel of the current frame, where it was in the previous one.
         flow = self._dis.calc(small, prev_small, None)
+        gx, gy = self._pixel_grid(small.shape)
         sh, sw = small.shape
-        gx, gy = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
         map_x, map_y = gx + flow[..., 0], gy + flow[..., 1]
         # Occlusion/unreliable flow: the warped previous input does not match the current one.
         warped_prev_small = cv2.remap(prev_small, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
