@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, help="quality: write a contact sheet PNG here")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--workers", type=int, default=0,
+                   help="pipeline: frames in the network at once (default as for video: 2 on a CPU; "
+                        "the camera-like run as for cam: 1)")
     p.add_argument("--json", action="store_true")
 
 
@@ -140,9 +143,11 @@ def bench_pipeline(args) -> dict:
     from .stabilize import Stabilizer
     from .timing import StageClock
     from .video_job import run_job
+    from .devices import network_workers
     from .video_reader import VideoFileSource
 
     st = _stylizer(args)
+    workers = network_workers(st.device, args.workers)
     clock = StageClock()
     st.clock = clock
     stab = Stabilizer(args.stabilize, _strength(args))
@@ -151,23 +156,27 @@ def bench_pipeline(args) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
         res = run_job(src, Path(tmp) / "out.mp4", st.run_network, scale=args.scale, clock=clock,
-                      finish=lambda rgb, net_out: st.finish(rgb, net_out, stab))
+                      finish=lambda rgb, net_out: st.finish(rgb, net_out, stab),
+                      workers=workers)
     stages = {k: v for k, v in res.stage_ms.items() if k != "latency"}
     file_data = {"clip": str(args.clip), "size": f"{res.width}x{res.height}", "frames": res.frames,
                  "fps": round(res.fps, 1), "audio_kept": res.audio_kept, "stage_ms": stages,
                  "latency_ms_p50": clock.percentile_ms("latency", 0.5),
                  "latency_ms_p95": clock.percentile_ms("latency", 0.95), "peak_rss_mb": round(_peak_rss_mb())}
     cam = _camera_like(args, args.soak or args.seconds)
+    file_data["network_workers"] = workers
     data = {"style": st.name, "stabilize": args.stabilize, "file": file_data, "camera_like": cam}
     lines = [
-        f"style {st.name}, stabilize {args.stabilize} (strength {_strength(args):g})",
+        f"style {st.name}, stabilize {args.stabilize} (strength {_strength(args):g}), network workers: "
+        f"{workers} file to file, {cam['network_workers']} camera-like",
         f"file-to-file {file_data['size']} ({Path(args.clip).name}, {res.frames} frames, audio "
         f"{'kept' if res.audio_kept else 'none'}): {file_data['fps']} frames/s, latency p50 "
         f"{file_data['latency_ms_p50']} ms p95 {file_data['latency_ms_p95']} ms",
         "  per stage (ms/frame, stages overlap on threads): "
         + ", ".join(f"{k} {v}" for k, v in stages.items()),
         f"camera-like {cam['size']} (file source paced at {args.fps:g} frames/s, latest mode, no window, "
-        f"{cam['seconds']} s): {cam['fps']} frames/s shown, {cam['dropped']} dropped, latency p50 "
+        f"{cam['seconds']} s): {cam['fps']} frames/s shown ({cam['fps_steady']} from the first frame shown "
+        f"to the last), {cam['frames_shown']} frames, {cam['dropped']} dropped, latency p50 "
         f"{cam['latency_ms_p50']} ms p95 {cam['latency_ms_p95']} ms",
         f"peak memory {data['file']['peak_rss_mb']} MB (file run), {cam['peak_rss_mb']} MB (after camera-like run)",
     ]
@@ -194,7 +203,7 @@ def _camera_like(args, seconds: float) -> dict:
         "--duration", f"{seconds:g}", "--style", args.style, "--stabilize", args.stabilize,
         "--device", args.device, "--size", args.size, "--threads", str(args.threads),
         "--stabilize-strength", f"{_strength(args):g}",
-        "--work-height", str(args.work_height)])
+        "--work-height", str(args.work_height), "--workers", str(args.workers)])
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 

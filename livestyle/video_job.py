@@ -56,7 +56,7 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
             scale: float = 1.0, crf: int = 20, preset: str = "superfast", progress: str | None = None,
             warn: Callable[[str], None] = lambda m: None, clock: StageClock | None = None,
             max_frames: int | None = None, slow_s: float = 0.0,
-            finish: Callable[[np.ndarray, object], np.ndarray] | None = None) -> JobResult:
+            finish: Callable[[np.ndarray, object], np.ndarray] | None = None, workers: int = 1) -> JobResult:
     info = source.info
     out_w, out_h = output_size(info.width, info.height, scale)
     if out_w < 2 or out_h < 2:
@@ -91,11 +91,11 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
             out.put((f.pts, rgb, time.perf_counter()))
             n += 1
 
-    def work(inp: Channel, out: Channel):
-        for pts, rgb, t_in in inp:
-            if slow_s:
-                time.sleep(slow_s)
-            out.put((pts, rgb, process(rgb), t_in))
+    def work(item):
+        pts, rgb, t_in = item
+        if slow_s:
+            time.sleep(slow_s)
+        return pts, rgb, process(rgb), t_in
 
     def finish_stage(inp: Channel, out: Channel):
         for pts, rgb, state, t_in in inp:
@@ -116,7 +116,7 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
         stylized = pipe.channel(4, "block")
         processed = pipe.channel(4, "block")
         pipe.stage("decode", read, decoded, closes=decoded)
-        pipe.stage("stylize", work, decoded, stylized, closes=stylized)
+        pipe.ordered_map("stylize", work, decoded, stylized, workers)
         pipe.stage("finish", finish_stage, stylized, processed, closes=processed)
         for pts, rgb, t_in in processed:
             t = time.perf_counter()

@@ -82,3 +82,40 @@ def test_no_daemon_threads():
     t = pipe.stage("noop", lambda: None)
     assert isinstance(t, threading.Thread) and not t.daemon
     pipe.join()
+
+
+def _feed(items, ch: Channel) -> None:
+    for i in items:
+        ch.put(i)
+
+
+def test_ordered_map_keeps_input_order_with_several_workers():
+    import random
+
+    rng = random.Random(0)
+    delays = [rng.uniform(0, 0.01) for _ in range(60)]
+    with Pipeline() as pipe:
+        src, dst = pipe.channel(4), pipe.channel(4)
+        pipe.stage("feed", _feed, range(60), src, closes=src)
+        workers = pipe.ordered_map("square", lambda i: (time.sleep(delays[i]), i * i)[1], src, dst, workers=3)
+        assert len(workers) == 3
+        out = list(dst)
+    assert out == [i * i for i in range(60)]
+    assert not pipe.alive()
+
+
+def test_ordered_map_error_is_reraised_and_every_worker_ends():
+    def fn(i):
+        if i == 7:
+            raise RuntimeError("boom at 7")
+        return i
+
+    pipe = Pipeline()
+    src, dst = pipe.channel(2), pipe.channel(2)
+    pipe.stage("feed", _feed, range(1000), src, closes=src)
+    pipe.ordered_map("fn", fn, src, dst, workers=2)
+    got = list(dst)
+    with pytest.raises(RuntimeError, match="boom at 7"):
+        pipe.join()
+    assert got == list(range(len(got))) and len(got) <= 7
+    assert not pipe.alive()

@@ -8,6 +8,7 @@ instead of queueing up, so latency stays bounded by about two frame times.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -28,7 +29,7 @@ from ..registry import find_style, list_styles
 from ..stabilize import Stabilizer
 from ..stylize import Stylizer
 from ..video_writer import VideoWriter, check_output_path
-from .common import add_stabilize_args, add_style_args, check_range, make_stylizer, say
+from .common import add_stabilize_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 WINDOW = "livestyle"
 KEYS_HELP = [
@@ -89,14 +90,20 @@ class StyleWorker:
         self.stabilizer = stabilizer
         self.slow_s = slow_ms / 1000.0
         self.current = first.name
+        self.lock = threading.Lock()
 
     def get(self, name: str) -> Stylizer:
         st = self.cache.get(name)
-        if st is None:
-            st = Stylizer.from_file(find_style(name).model_path, self.device, name)
-            st.work_height = self.cache[self.current].work_height
-            self.cache[name] = st
-        return st
+        if st is not None:  # the common case, without waiting on a load in progress
+            return st
+        # Network workers and the preloader share the cache: load each style once.
+        with self.lock:
+            st = self.cache.get(name)
+            if st is None:
+                st = Stylizer.from_file(find_style(name).model_path, self.device, name)
+                st.work_height = self.cache[self.current].work_height
+                self.cache[name] = st
+            return st
 
     def preload(self, stop: threading.Event) -> None:
         """Load the other styles in the background so switching never stalls a frame."""
@@ -108,20 +115,27 @@ class StyleWorker:
             except Exception:  # noqa: BLE001 - a broken file is reported when picked
                 pass
 
-    def run(self, controls: Controls, inp: Channel, out: Channel) -> None:
-        for frame in inp:
-            with controls.lock:
-                name = self.names[controls.style_index] if self.names else self.current
-                strength, keep_colour = controls.strength, controls.keep_colour
-            st = self.get(name)
+    # The work per frame is split so that the network never waits for the
+    # stabilizer: while frame N is stabilized and blended on the finish thread,
+    # the network already runs on frame N+1 (and N+2 with two network workers).
+    def network(self, controls: Controls, frame):
+        with controls.lock:
+            name = self.names[controls.style_index] if self.names else self.current
+            settings = (controls.strength, controls.keep_colour)
+        st = self.get(name)
+        result = st.run_network(frame.rgb)
+        if self.slow_s:
+            time.sleep(self.slow_s)
+        return frame, st, name, settings, result
+
+    def finish(self, inp: Channel, out: Channel) -> None:
+        # Only this thread touches the stabilizer and the stylizers' blend settings.
+        for frame, st, name, (strength, keep_colour), result in inp:
             if name != self.current:
                 self.stabilizer.reset()
                 self.current = name
             st.strength, st.keep_colour = strength, keep_colour
-            styled = st(frame.rgb, self.stabilizer)
-            if self.slow_s:
-                time.sleep(self.slow_s)
-            out.put((frame, styled, name))
+            out.put((frame, st.finish(frame.rgb, result, self.stabilizer), name))
 
 
 def run(args) -> int:
@@ -171,6 +185,7 @@ class Session:
         self.names = names
         self.headless = headless
         self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour)
+        self.workers = plan_workers(args, stylizer, live=True)
         self.worker = StyleWorker(stylizer, names, stylizer.device,
                                   Stabilizer(args.stabilize, args.stabilize_strength), args.simulate_slow_ms)
         self.recorder: VideoWriter | None = None
@@ -183,6 +198,7 @@ class Session:
         self.shown = 0
         self.frame_times: deque = deque(maxlen=30)
         self.last = None
+        self.shown_span = (0.0, 0.0)  # monotonic times of the first and the latest frame shown
 
     def log(self, msg: str) -> None:
         say(f"[cam] {msg}", self.args.quiet)
@@ -289,6 +305,8 @@ class Session:
         interrupted = False
         pipe = Pipeline()
         captured = pipe.channel(policy="latest")
+        # One network output in flight: in order, and latency stays one frame deep.
+        network_out = pipe.channel(1, "block")
         styled = pipe.channel(policy="latest")
 
         def capture(out: Channel):
@@ -303,7 +321,9 @@ class Session:
             # No Qt toolbar (a clean live view); resizable, aspect kept; sized on the first frame.
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         pipe.stage("capture", capture, captured, closes=captured)
-        pipe.stage("stylize", self.worker.run, self.controls, captured, styled, closes=styled)
+        pipe.ordered_map("network", functools.partial(self.worker.network, self.controls), captured, network_out,
+                         self.workers)
+        pipe.stage("finish", self.worker.finish, network_out, styled, closes=styled)
         pipe.stage("preload", self.worker.preload, pipe.stop)
         if self.record_path is not None:
             self.log(f"recording to {self.record_path} when the first frame arrives")
@@ -345,6 +365,7 @@ class Session:
         latency = (now - frame.t) * 1000.0
         self.latencies.append(latency)
         self.frame_times.append(now)
+        self.shown_span = (self.shown_span[0] or now, now)
         self.shown += 1
         if self.record_path is not None and self.recorder is None and self.shown == 1:
             self.start_recording(out.shape)
@@ -359,6 +380,12 @@ class Session:
             cv2.imshow(WINDOW, self.hud(bgr, name, latency))
         return True
 
+    def _steady_fps(self) -> float:
+        """Frames per second from the first frame shown to the last: the sustained rate,
+        without the start-up (opening the source, the network's first call)."""
+        first, last = self.shown_span
+        return round((self.shown - 1) / (last - first), 2) if self.shown > 1 and last > first else 0.0
+
     def summary(self, t_start, captured: Channel, styled: Channel, interrupted: bool) -> int:
         secs = max(1e-9, time.monotonic() - t_start)
         lat = sorted(self.latencies)
@@ -366,9 +393,10 @@ class Session:
         s = {
             "frames_shown": self.shown, "frames_captured": captured.put_count,
             "dropped": captured.dropped + styled.dropped, "seconds": round(secs, 2),
-            "fps": round(self.shown / secs, 2), "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
+            "fps": round(self.shown / secs, 2), "fps_steady": self._steady_fps(), "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
-            "snapshots": self.snapshots, "record": str(self.record_path) if self.record_path else None,
+            "snapshots": self.snapshots, "network_workers": self.workers,
+            "record": str(self.record_path) if self.record_path else None,
         }
         self.result = s
         if self.args.json:

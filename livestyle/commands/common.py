@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..devices import DEVICES, configure_cpu_threads, pick_device
+from ..devices import DEVICES, configure_cpu_threads, network_workers, pick_device
 from ..errors import UsageError
 from ..registry import DEFAULT_STYLE, find_style
 from ..stabilize import DEFAULT_STRENGTH
@@ -23,6 +23,9 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
                    help="keep the input's colours, take the style's luminance texture")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="frames in the network at once, sharing the threads (default: 2 on a CPU for files, "
+                        "for throughput; 1 for cameras and GPUs, for latency)")
     p.add_argument("--work-height", type=int, default=work_height,
                    help="stylize frames taller than this at this height and scale the result back up, so "
                         "strokes keep their size relative to the frame and big frames stay fast "
@@ -61,6 +64,14 @@ def make_stylizer(args) -> Stylizer:
         raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
     st.work_height = args.work_height
     return st
+
+
+def plan_workers(args, stylizer: Stylizer, live: bool) -> int:
+    """Network workers for this run (see devices.network_workers); call after make_stylizer."""
+    try:
+        return network_workers(stylizer.device, getattr(args, "workers", 0), live)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def say(msg: str, quiet: bool = False) -> None:

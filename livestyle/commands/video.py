@@ -9,7 +9,7 @@ from ..stabilize import Stabilizer
 from ..video_job import run_job
 from ..video_reader import VideoFileSource
 from ..video_writer import check_output_path
-from .common import PRESETS, add_stabilize_args, add_style_args, check_range, make_stylizer, say
+from .common import PRESETS, add_stabilize_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 HELP = """Stylize a video file. Every frame is kept, in order, with its timestamp
 (variable frame rate survives), and the audio stream is copied.
@@ -73,7 +73,8 @@ def _run(args, source: VideoFileSource, stylizer) -> int:
         result = run_job(source, args.output, stylizer.run_network, scale=args.scale,
                          finish=lambda rgb, net_out: stylizer.finish(rgb, net_out, stabilizer),
                          crf=args.crf, preset=args.preset, progress=None if args.quiet else stylizer.name,
-                         warn=lambda m: say(m, args.quiet), slow_s=args.simulate_slow_ms / 1000.0)
+                         warn=lambda m: say(m, args.quiet), slow_s=args.simulate_slow_ms / 1000.0,
+                         workers=plan_workers(args, stylizer, live=False))
     except KeyboardInterrupt:
         say("interrupted before the first frame: nothing written", args.quiet)
         return 130
