@@ -29,7 +29,7 @@ from ..registry import find_style, list_styles
 from ..stabilize import Stabilizer
 from ..stylize import Stylizer
 from ..video_writer import VideoWriter, check_output_path
-from .common import add_stabilize_args, add_style_args, check_range, make_stylizer, plan_workers, say
+from .common import add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 WINDOW = "livestyle"
 KEYS_HELP = [
@@ -53,7 +53,7 @@ RIGHT = {65363, 2555904, 63235}
 def add_parser(sub) -> None:
     p = sub.add_parser("cam", help="stylize a camera live in a window")
     add_style_args(p, work_height=480)
-    add_stabilize_args(p)
+    add_stream_args(p)
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default 0)")
     p.add_argument("--size", default=None, help="capture size WxH, e.g. 640x480")
     p.add_argument("--fps", type=float, default=None, help="pace a file source at this rate (default: its own; 0 = unpaced)")

@@ -23,20 +23,21 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
                    help="keep the input's colours, take the style's luminance texture")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
-    p.add_argument("--workers", type=int, default=0,
-                   help="frames in the network at once, sharing the threads (default: 2 on a CPU for files, "
-                        "for throughput; 1 for cameras and GPUs, for latency)")
     p.add_argument("--work-height", type=int, default=work_height,
                    help="stylize frames taller than this at this height and scale the result back up, so "
                         "strokes keep their size relative to the frame and big frames stay fast "
                         f"(0 = the frame's own height; default {work_height or 'native'})")
 
 
-def add_stabilize_args(p: argparse.ArgumentParser) -> None:
+def add_stream_args(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that stream frames (video, cam): stabilization and network workers."""
     p.add_argument("--stabilize", choices=("off", "blend", "flow"), default="flow",
                    help="temporal stabilization: flow-warped previous frame (default), plain blend, or off")
     p.add_argument("--stabilize-strength", type=float, default=DEFAULT_STRENGTH,
                    help=f"weight of the previous stylized frame, 0..0.95 (default {DEFAULT_STRENGTH:g})")
+    p.add_argument("--workers", type=int, default=0,
+                   help="frames in the network at once, sharing the threads (default: 2 on a CPU for files, "
+                        "for throughput; 1 for cameras and GPUs, for latency)")
 
 
 def check_range(name: str, value: float, lo: float, hi: float) -> None:

@@ -9,7 +9,7 @@ from ..stabilize import Stabilizer
 from ..video_job import run_job
 from ..video_reader import VideoFileSource
 from ..video_writer import check_output_path
-from .common import PRESETS, add_stabilize_args, add_style_args, check_range, make_stylizer, plan_workers, say
+from .common import PRESETS, add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 HELP = """Stylize a video file. Every frame is kept, in order, with its timestamp
 (variable frame rate survives), and the audio stream is copied.
@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("input", help="input video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4/.mov/.m4v/.mkv (H.264, yuv420p)")
     add_style_args(p, work_height=480)
-    add_stabilize_args(p)
+    add_stream_args(p)
     p.add_argument("--scale", type=float, default=1.0, help="resize frames by this factor first, 0.05..4 (default 1)")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0 (lossless) .. 51 (worst); default 20")
     p.add_argument("--preset", default="superfast", choices=PRESETS,
