@@ -142,12 +142,12 @@ def _peak_rss_mb() -> float:
 def bench_pipeline(args) -> dict:
     from .stabilize import Stabilizer
     from .timing import StageClock
+    from .commands.common import plan_workers
     from .video_job import run_job
-    from .devices import network_workers
     from .video_reader import VideoFileSource
 
     st = _stylizer(args)
-    workers = network_workers(st.device, args.workers)
+    workers = plan_workers(args, st, live=False)
     clock = StageClock()
     st.clock = clock
     stab = Stabilizer(args.stabilize, _strength(args))
@@ -162,9 +162,9 @@ def bench_pipeline(args) -> dict:
     file_data = {"clip": str(args.clip), "size": f"{res.width}x{res.height}", "frames": res.frames,
                  "fps": round(res.fps, 1), "audio_kept": res.audio_kept, "stage_ms": stages,
                  "latency_ms_p50": clock.percentile_ms("latency", 0.5),
-                 "latency_ms_p95": clock.percentile_ms("latency", 0.95), "peak_rss_mb": round(_peak_rss_mb())}
+                 "latency_ms_p95": clock.percentile_ms("latency", 0.95), "peak_rss_mb": round(_peak_rss_mb()),
+                 "network_workers": workers}
     cam = _camera_like(args, args.soak or args.seconds)
-    file_data["network_workers"] = workers
     data = {"style": st.name, "stabilize": args.stabilize, "file": file_data, "camera_like": cam}
     lines = [
         f"style {st.name}, stabilize {args.stabilize} (strength {_strength(args):g}), network workers: "

@@ -393,7 +393,8 @@ class Session:
         s = {
             "frames_shown": self.shown, "frames_captured": captured.put_count,
             "dropped": captured.dropped + styled.dropped, "seconds": round(secs, 2),
-            "fps": round(self.shown / secs, 2), "fps_steady": self._steady_fps(), "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
+            "fps": round(self.shown / secs, 2), "fps_steady": self._steady_fps(),
+            "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
             "snapshots": self.snapshots, "network_workers": self.workers,
             "record": str(self.record_path) if self.record_path else None,

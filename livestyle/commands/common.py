@@ -70,7 +70,7 @@ def make_stylizer(args) -> Stylizer:
 def plan_workers(args, stylizer: Stylizer, live: bool) -> int:
     """Network workers for this run (see devices.network_workers); call after make_stylizer."""
     try:
-        return network_workers(stylizer.device, getattr(args, "workers", 0), live)
+        return network_workers(stylizer.device, args.workers, live)
     except ValueError as e:
         raise UsageError(str(e)) from None
 
