@@ -290,6 +290,7 @@ def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict) -> Pat
     model_path = out / f"{cfg.name}.safetensors"
     save_network(net, model_path)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir", "data", "style_image")}
+    recipe["res_blocks"] = len(net.res)  # resolved (0 in the config means "default / as --init-from")
     recipe["style_image"] = os.path.basename(cfg.style_image)
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     meta = {
