@@ -137,12 +137,24 @@ def _initial_network(cfg: TrainConfig) -> nn.Module:
     source's blocks are kept and each added block starts as the identity (its
     last norm's scale at zero, like zero-init residuals), so training resumes
     from exactly the source's output with more capacity at the coarsest scale."""
-    if not cfg.init_from:
-        config = default_config(cfg.arch)
-        if cfg.res_blocks:
-            config = replace(config, res_blocks=cfg.res_blocks)
-        return build_network(config)
+    src = _load_init_from(cfg) if cfg.init_from else None
+    base = src.config if src is not None else default_config(cfg.arch)
+    blocks = cfg.res_blocks or base.res_blocks
+    if src is not None and blocks < src.config.res_blocks:
+        raise TrainError(f"--res-blocks {blocks} is fewer than the {src.config.res_blocks} of {cfg.init_from}")
+    net = build_network(replace(base, res_blocks=blocks))
+    if src is None:
+        return net
+    missing, unexpected = net.load_state_dict(src.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("res.") for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for block in list(net.res)[src.config.res_blocks:]:
+            block.norm2.weight.zero_()
+            block.norm2.bias.zero_()
+    return net
 
+
+def _load_init_from(cfg: TrainConfig) -> nn.Module:
     from .model_io import ModelFileError, load_network
 
     try:
@@ -151,17 +163,7 @@ def _initial_network(cfg: TrainConfig) -> nn.Module:
         raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
     if src.config.arch != cfg.arch:
         raise TrainError(f"--init-from {cfg.init_from} is a '{src.config.arch}' network, not '{cfg.arch}'")
-    blocks = cfg.res_blocks or src.config.res_blocks
-    if blocks < src.config.res_blocks:
-        raise TrainError(f"--res-blocks {blocks} is fewer than the {src.config.res_blocks} of {cfg.init_from}")
-    net = build_network(replace(src.config, res_blocks=blocks))
-    missing, unexpected = net.load_state_dict(src.state_dict(), strict=False)
-    assert not unexpected and all(k.startswith("res.") for k in missing), (missing, unexpected)
-    with torch.no_grad():
-        for block in list(net.res)[src.config.res_blocks:]:
-            block.norm2.weight.zero_()
-            block.norm2.bias.zero_()
-    return net
+    return src
 
 
 def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
@@ -290,7 +292,7 @@ def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict) -> Pat
     model_path = out / f"{cfg.name}.safetensors"
     save_network(net, model_path)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir", "data", "style_image")}
-    recipe["res_blocks"] = len(net.res)  # resolved (0 in the config means "default / as --init-from")
+    recipe["res_blocks"] = net.config.res_blocks  # resolved (0 in the config means "default / as --init-from")
     recipe["style_image"] = os.path.basename(cfg.style_image)
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     meta = {

@@ -71,6 +71,13 @@ def load_quantized_state(path: str | os.PathLike) -> dict[str, tuple[torch.Tenso
     return state
 
 
+def check_relu_layers(names) -> None:
+    """ValueError naming the first of `names` that is not a VGG19 relu layer (for option checks)."""
+    for name in names:
+        if name not in RELU_LAYERS:
+            raise ValueError(f"unknown VGG19 layer '{name}' (use relu1_1 .. relu5_4)")
+
+
 class VGG19(nn.Module):
     """VGG19 convolutional part; ``forward`` returns the requested features by name."""
 

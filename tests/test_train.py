@@ -17,7 +17,7 @@ def _source(tmp_path, blocks=2):
             p.add_(torch.randn_like(p) * 0.1)
     path = tmp_path / "src.safetensors"
     save_network(net, path)
-    return net.eval(), path
+    return path
 
 
 def _cfg(path, **kw):
@@ -25,7 +25,7 @@ def _cfg(path, **kw):
 
 
 def test_added_residual_blocks_start_as_identity(tmp_path):
-    _, path = _source(tmp_path)
+    path = _source(tmp_path)
     src = load_network(path).eval()  # as stored (fp16 weights)
     net = _initial_network(_cfg(path, res_blocks=4)).eval()
     assert net.config.res_blocks == 4 and len(net.res) == 4
@@ -37,12 +37,12 @@ def test_added_residual_blocks_start_as_identity(tmp_path):
 
 
 def test_warm_start_keeps_the_source_depth_by_default(tmp_path):
-    _, path = _source(tmp_path, blocks=3)
+    path = _source(tmp_path, blocks=3)
     assert _initial_network(_cfg(path)).config.res_blocks == 3
 
 
 def test_warm_start_cannot_drop_blocks_or_change_architecture(tmp_path):
-    _, path = _source(tmp_path, blocks=3)
+    path = _source(tmp_path, blocks=3)
     with pytest.raises(TrainError, match="fewer"):
         _initial_network(_cfg(path, res_blocks=2))
     with pytest.raises(TrainError, match="not 'quality'"):

@@ -5,14 +5,15 @@ from ..gatys import GatysConfig, GatysError, StyleTarget
 from ..losses import STYLE_LAYERS
 from ..paintings import painting_for_style, parse_multi_style, read_painting
 from ..registry import DEFAULT_STYLE
-from ..vgg import RELU_LAYERS, load_loss_network
+from ..vgg import check_relu_layers, load_loss_network
 
 
 def gatys_config(args) -> GatysConfig:
     layers = tuple(args.style_layers) if args.style_layers else STYLE_LAYERS
-    for layer in layers + (args.content_layer,):
-        if layer not in RELU_LAYERS:
-            raise GatysError(f"unknown VGG19 layer '{layer}' (use relu1_1 .. relu5_4)")
+    try:
+        check_relu_layers(layers + (args.content_layer,))
+    except ValueError as e:
+        raise GatysError(str(e)) from None
     cfg = GatysConfig(size=args.size, iters=args.iters, optimizer=args.optimizer, init=args.init,
                       style_weight=args.style_weight, content_weight=args.content_weight,
                       tv_weight=args.tv_weight, temporal_weight=args.temporal_weight, style_layers=layers,

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..losses import CONTENT_LAYER_TRAIN
 from ..train import TrainConfig, TrainingPaused, train
-from ..vgg import RELU_LAYERS
+from ..vgg import check_relu_layers
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
@@ -61,11 +61,12 @@ def run(args) -> int:
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
     style_layers = tuple(args.style_layers) if args.style_layers else TrainConfig.style_layers
-    for layer in style_layers:
-        if layer not in RELU_LAYERS:
-            raise UsageError(f"unknown VGG19 layer '{layer}' in --style-layers (use relu1_1 .. relu5_4)")
+    try:
+        check_relu_layers(style_layers)
+    except ValueError as e:
+        raise UsageError(f"--style-layers: {e}") from None
     if not 0 <= args.res_blocks <= 16:
-        raise UsageError(f"--res-blocks must be between 1 and 16 (got {args.res_blocks})")
+        raise UsageError(f"--res-blocks must be between 1 and 16, or 0 for the default (got {args.res_blocks})")
     credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
     cfg = TrainConfig(
         style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir,
