@@ -8,3 +8,14 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+__all__ = ["load_style", "stylize_video", "__version__"]
+
+
+def __getattr__(name: str):
+    # The API is imported on first use, so `import livestyle` (and the CLI's start) stays light.
+    if name in ("load_style", "stylize_video"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'livestyle' has no attribute {name!r}")

@@ -35,6 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", nargs="?", default="network",
                    choices=("network", "pipeline", "stability", "quality", "gatys", "all"))
     p.add_argument("--style", default=DEFAULT_STYLE)
+    p.add_argument("--tier", default="auto", choices=("auto", "fast", "quality", "both"),
+                   help="network tier (quality: every style that has it; both: quality also lists each style's fast tier)")
+    p.add_argument("--peer-dir", default=None,
+                   help="quality: also score a peer's outputs, PEER_DIR/STYLE/PHOTO.png (benchmarks/peer_outputs.py)")
+    p.add_argument("--styles", nargs="*", default=None, help="quality: only these styles (default: all)")
+    p.add_argument("--first-frames", type=int, default=1,
+                   help="quality: frames taken from the start of each clip (spread over its first 40 frames)")
     p.add_argument("--clip", default=str(SAMPLE), help="clip for pipeline (default: the sample)")
     p.add_argument("--clips", nargs="*", default=None,
                    help="clips for stability (default: ../shared/data/clips/*.mp4 if present, else the sample)")
@@ -83,13 +90,11 @@ def _emit(args, section: str, data: dict, lines: list[str]) -> None:
         print(flush=True)
 
 
-def _stylizer(args, name: str | None = None):
-    from .devices import configure_cpu_threads, pick_device
-    from .stylize import Stylizer
+def _stylizer(args, name: str | None = None, tier: str | None = None):
+    from .api import load_style
 
-    configure_cpu_threads(args.threads or None)
-    style = find_style(name or args.style)
-    return Stylizer.from_file(style.model_path, pick_device(args.device), style.name)
+    tier = tier or (args.tier if args.tier != "both" else "auto")
+    return load_style(name or args.style, tier, args.device, threads=args.threads)
 
 
 def _strength(args) -> float:
@@ -289,43 +294,85 @@ def bench_stability(args) -> dict:
     return data
 
 
+def _quality_photos(args) -> tuple[list[str], list[np.ndarray]]:
+    """(names, photos): --photos, or frames from the start of each clip (never trained on)."""
+    from .images import read_rgb
+
+    if args.photos:
+        return [Path(p).stem for p in args.photos], [read_rgb(p) for p in args.photos]
+    names, photos = [], []
+    n = max(1, args.first_frames)
+    for clip in _clips(args):
+        frames = _frames(clip, 40)
+        for i in range(0, len(frames), max(1, len(frames) // n))[:n]:
+            names.append(clip.stem if n == 1 else f"{clip.stem}-{i}")
+            photos.append(frames[i])
+    return names, photos
+
+
+def _quality_tiers(args, style) -> list[str]:
+    if args.tier == "both":
+        return [t for t in ("fast", "quality") if t in style.tiers]
+    if args.tier == "auto":
+        return [style.pick_tier("auto", str(args.device).split(":")[0])]
+    return [args.tier] if args.tier in style.tiers else []
+
+
+def _score(metric, outs, photos) -> dict:
+    s_out, c_out = map(float, np.mean([metric(o, p) for o, p in zip(outs, photos)], axis=0))
+    tex, pal = map(float, np.mean([metric.texture_palette(o) for o in outs], axis=0))
+    return {"style_loss": round(s_out, 4), "content_loss": round(c_out, 4), "texture_swd": round(tex, 4),
+            "palette_swd": round(pal, 2)}
+
+
 def bench_quality(args) -> dict:
     from .images import read_rgb
     from .metrics import StyleMetric
     from .vgg import load_loss_network
 
     vgg = load_loss_network()
-    photos = [read_rgb(p) for p in args.photos] if args.photos else [_frames(c, 1)[0] for c in _clips(args)]
-    rows, lines = [], [f"{'style':14s} {'style loss':>10s} {'photo':>7s} {'ratio':>6s} {'content':>8s}"
-                       + ("  gatys style/content" if args.gatys_iters else "")]
+    names, photos = _quality_photos(args)
+    header = f"{'style':14s} {'tier':8s} {'style':>6s} {'content':>8s} {'texture':>8s} {'palette':>8s}"
+    rows, lines = [], [header + ("  gatys style/content" if args.gatys_iters else "")]
     for style in list_styles():
+        if args.styles and style.name not in args.styles:
+            continue
         painting = _painting(args, style)
         if painting is None:
             lines.append(f"{style.name:14s} (painting not found in {args.paintings})")
             continue
-        st = _stylizer(args, style.name)
         metric = StyleMetric(vgg, painting)
-        outs = [st(p) for p in photos]
-        s_out, c_out = map(float, np.mean([metric(o, p) for o, p in zip(outs, photos)], axis=0))
         s_photo = float(np.mean([metric(p, p)[0] for p in photos]))
-        row = {"style": style.name, "style_loss": round(s_out, 4), "photo_style_loss": round(s_photo, 4),
-               "ratio": round(s_out / s_photo, 3), "content_loss": round(c_out, 4)}
-        line = f"{style.name:14s} {s_out:10.3f} {s_photo:7.3f} {s_out / s_photo:6.2f} {c_out:8.3f}"
-        if args.gatys_iters:
-            from .gatys import GatysConfig, optimize_image
+        entries = [(tier, None) for tier in _quality_tiers(args, style)]
+        peer = Path(args.peer_dir) / style.name if args.peer_dir else None
+        if peer is not None and all((peer / f"{n}.png").is_file() for n in names):
+            entries.append(("peer", [read_rgb(peer / f"{n}.png") for n in names]))
+        for tier, outs in entries:
+            if outs is None:
+                st = _stylizer(args, style.name, tier)
+                outs = [st(p) for p in photos]
+            row = {"style": style.name, "tier": tier, **_score(metric, outs, photos),
+                   "photo_style_loss": round(s_photo, 4)}
+            row["ratio"] = round(row["style_loss"] / s_photo, 3)
+            line = (f"{style.name:14s} {tier:8s} {row['style_loss']:6.3f} {row['content_loss']:8.3f} "
+                    f"{row['texture_swd']:8.3f} {row['palette_swd']:8.2f}")
+            if args.gatys_iters and tier != "peer":
+                from .gatys import GatysConfig, optimize_image
 
-            g = [optimize_image(p, painting, GatysConfig(iters=args.gatys_iters, size=512), vgg=vgg) for p in photos[:1]]
-            gs, gc = metric(g[0], photos[0])
-            row.update({"gatys_style_loss": round(gs, 4), "gatys_content_loss": round(gc, 4)})
-            line += f"  {gs:.3f}/{gc:.3f}"
-        rows.append(row)
-        lines.append(line)
+                g = optimize_image(photos[0], painting, GatysConfig(iters=args.gatys_iters, size=512), vgg=vgg)
+                gs, gc = metric(g, photos[0])
+                row.update({"gatys_style_loss": round(gs, 4), "gatys_content_loss": round(gc, 4)})
+                line += f"  {gs:.3f}/{gc:.3f}"
+            rows.append(row)
+            lines.append(line)
+    lines.append(f"(photos: {', '.join(names)}; style and content as the targets; texture: VGG-feature SWD "
+                 "relative to the painting's spread; palette: Lab SWD; lower is closer on all four)")
     if args.sheet:
         from .contact_sheet import render_sheet
 
         render_sheet(list_styles(), args.sheet, [], 320, photos=photos[:2])
         lines.append(f"contact sheet: {args.sheet}")
-    data = {"photos": len(photos), "rows": rows}
+    data = {"photos": names, "rows": rows}
     _emit(args, "quality (style loss vs the painting at 512 px; content loss relu4_2)", data, lines)
     return data
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .video_reader import MediaError
+from .errors import MediaError
 
 OPEN_TIMEOUT_S = 5.0
 

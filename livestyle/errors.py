@@ -8,7 +8,10 @@ from .model_io import ModelFileError
 from .registry import StyleNotFound
 from .train import TrainError
 from .vgg import WeightsError
-from .video_reader import MediaError
+
+
+class MediaError(ValueError):
+    """A video or camera source cannot be opened or decoded, or an output cannot be written."""
 
 
 class UsageError(ValueError):

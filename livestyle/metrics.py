@@ -8,6 +8,14 @@
 * Style loss: mean over relu1_1..relu5_1 of ||G(out) - G(painting)||_F /
   ||G(painting)||_F, both images at 512 px on the long side.
 * Content loss: ||relu4_2(out) - relu4_2(photo)|| / ||relu4_2(photo)||.
+* Texture (Heitz et al. 2021): sliced Wasserstein distance between the
+  distributions of VGG features (relu1_1..relu4_1) of output and painting,
+  per layer divided by the spread of the painting's own projected features
+  (so layers weigh alike), averaged over layers. Grams compare only second
+  moments and are fooled by a flat wash of the painting's main colour; the
+  full distribution is not.
+* Palette: sliced Wasserstein distance between the CIELAB colours of output
+  and painting, in Lab units (about one just-noticeable difference each).
 """
 from __future__ import annotations
 
@@ -21,6 +29,32 @@ from .images import resize_long_side, to_tensor
 from .losses import CONTENT_LAYER_METRIC, STYLE_LAYERS, content_loss, gram, style_loss
 
 METRIC_SIZE = 512
+SWD_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+SWD_DIRECTIONS = 64
+
+
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, directions: int = SWD_DIRECTIONS,
+                       seed: int = 0) -> tuple[float, float]:
+    """(W2 distance, spread of b) averaged over random 1-D projections of two point
+    sets a (N, D) and b (M, D). Fixed directions (seeded) so runs compare; the sorted
+    projections are compared at min(N, M) evenly spaced quantiles."""
+    gen = torch.Generator().manual_seed(seed)
+    dirs = torch.randn(a.shape[1], directions, generator=gen)
+    dirs /= dirs.norm(dim=0, keepdim=True)
+    pa, _ = torch.sort(a.float() @ dirs, dim=0)
+    pb, _ = torch.sort(b.float() @ dirs, dim=0)
+    n = min(len(pa), len(pb))
+    qa = pa[torch.linspace(0, len(pa) - 1, n).round().long()]
+    qb = pb[torch.linspace(0, len(pb) - 1, n).round().long()]
+    w2 = (qa - qb).pow(2).mean(0).sqrt()
+    return float(w2.mean()), float(pb.std(0).mean())
+
+
+def lab_pixels(rgb: np.ndarray, max_side: int = 256) -> torch.Tensor:
+    """(N, 3) CIELAB colours (L 0..100) of an RGB uint8 image, downscaled first."""
+    small = resize_long_side(rgb, min(max_side, max(rgb.shape[:2])))
+    lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return torch.from_numpy(lab.reshape(-1, 3))
 
 
 def dis_flow(a_gray: np.ndarray, b_gray: np.ndarray) -> np.ndarray:
@@ -87,6 +121,19 @@ class StyleMetric:
         with torch.no_grad():
             feats = vgg(to_tensor(resize_long_side(painting_rgb, size)), STYLE_LAYERS)
         self.target = {k: gram(v) for k, v in feats.items()}
+        self.target_feats = {k: _points(feats[k]) for k in SWD_LAYERS}
+        self.target_lab = lab_pixels(painting_rgb)
+
+    @torch.no_grad()
+    def texture_palette(self, out_rgb: np.ndarray) -> tuple[float, float]:
+        """(VGG-feature SWD relative to the painting's spread, Lab SWD) of an output image."""
+        feats = self.vgg(to_tensor(resize_long_side(out_rgb, self.size)), SWD_LAYERS)
+        rel = []
+        for k in SWD_LAYERS:
+            w2, spread = sliced_wasserstein(_points(feats[k]), self.target_feats[k])
+            rel.append(w2 / max(spread, 1e-8))
+        lab, _ = sliced_wasserstein(lab_pixels(out_rgb), self.target_lab)
+        return float(np.mean(rel)), lab
 
     @torch.no_grad()
     def __call__(self, out_rgb: np.ndarray, photo_rgb: np.ndarray) -> tuple[float, float]:
@@ -97,6 +144,14 @@ class StyleMetric:
         s = style_loss({k: gram(fo[k]) for k in STYLE_LAYERS}, self.target, squared=False)
         c = content_loss(fo[CONTENT_LAYER_METRIC], fp[CONTENT_LAYER_METRIC], squared=False)
         return float(s.mean()), float(c.mean())
+
+
+def _points(features: torch.Tensor, limit: int = 16384) -> torch.Tensor:
+    """(N, C) feature vectors of a (1, C, H, W) map, an even subsample of at most `limit`."""
+    pts = features[0].flatten(1).t()
+    if len(pts) > limit:
+        pts = pts[torch.linspace(0, len(pts) - 1, limit).round().long()]
+    return pts
 
 
 def mean_pairs(pairs: Iterable[tuple[float, float]]) -> tuple[float, float]:

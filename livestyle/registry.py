@@ -1,4 +1,7 @@
-"""The style registry: models/NAME.safetensors + models/NAME.json.
+"""The style registry: each style in one or two tiers.
+
+    models/NAME.safetensors + NAME.json           the `fast` tier (live on a CPU)
+    models/quality/NAME.safetensors + NAME.json   the `quality` tier (Johnson-class)
 
 The models folder is, in order: $LIVESTYLE_MODELS, the repository's models/
 (source checkout or editable install), or the copy installed as package
@@ -9,10 +12,14 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_STYLE = "starry"
+TIERS = ("fast", "quality")
+TIER_CHOICES = ("auto",) + TIERS
+# Where each tier's files live, relative to the models folder.
+TIER_FOLDERS = {"fast": ".", "quality": "quality"}
 
 
 class StyleNotFound(LookupError):
@@ -22,8 +29,33 @@ class StyleNotFound(LookupError):
 @dataclass(frozen=True)
 class Style:
     name: str
-    model_path: Path
+    model_path: Path  # the default tier's file (fast when the style has it)
     meta: dict
+    tiers: dict = field(default_factory=dict)  # tier -> model file
+
+    def __post_init__(self):
+        if not self.tiers:
+            object.__setattr__(self, "tiers", {"fast": self.model_path})
+
+    def tier_path(self, tier: str) -> Path:
+        """The model file of `tier` ("fast" or "quality"); StyleNotFound names the tiers it has."""
+        try:
+            return self.tiers[tier]
+        except KeyError:
+            raise StyleNotFound(f"style '{self.name}' has no '{tier}' tier (it has: {', '.join(self.tiers)})") from None
+
+    def tier_meta(self, tier: str) -> dict:
+        path = self.tier_path(tier).with_suffix(".json")
+        return _read_meta(path) if path.exists() else {}
+
+    def pick_tier(self, tier: str, device_type: str) -> str:
+        """`auto` is quality on a GPU (CUDA or MPS) when the style has it, else fast."""
+        if tier != "auto":
+            self.tier_path(tier)
+            return tier
+        if device_type in ("cuda", "mps") and "quality" in self.tiers:
+            return "quality"
+        return "fast" if "fast" in self.tiers else next(iter(self.tiers))
 
     @property
     def title(self) -> str:
@@ -58,18 +90,25 @@ def models_dir() -> Path:
     return here / "_models"
 
 
+def _read_meta(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def list_styles(folder: Path | None = None) -> list[Style]:
     folder = folder or models_dir()
+    found: dict[str, dict[str, Path]] = {}
+    for tier in TIERS:
+        for model in sorted((folder / TIER_FOLDERS[tier]).glob("*.safetensors")):
+            found.setdefault(model.stem, {})[tier] = model
     styles = []
-    for model in sorted(folder.glob("*.safetensors")):
-        meta_path = model.with_suffix(".json")
-        meta = {}
-        if meta_path.exists():
-            try:
-                meta = json.loads(meta_path.read_text())
-            except ValueError:
-                meta = {}
-        styles.append(Style(model.stem, model, meta))
+    for name in sorted(found):
+        tiers = {t: found[name][t] for t in TIERS if t in found[name]}
+        default = next(iter(tiers.values()))
+        meta_path = default.with_suffix(".json")
+        styles.append(Style(name, default, _read_meta(meta_path) if meta_path.exists() else {}, tiers))
     return styles
 
 

@@ -37,11 +37,16 @@ FLOW_WIDTH = 640
 WARP_INTERPOLATION = cv2.INTER_NEAREST
 
 
+# Below this many pixels on a side DIS has no pyramid level to work on (OpenCV
+# asserts); such frames are blended without flow.
+MIN_FLOW_SIDE = 16
+
+
 def _small_gray(rgb: np.ndarray, width: int) -> np.ndarray:
     h, w = rgb.shape[:2]
-    scale = min(1.0, width / w)  # never upsample small frames
-    small = cv2.resize(rgb, (width, max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    if w > width:  # never upsample small frames
+        rgb = cv2.resize(rgb, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def make_dis() -> cv2.DISOpticalFlow:
@@ -80,7 +85,7 @@ class Stabilizer:
             self.cuts += 1
             self._prev_out = styled_rgb
             return styled_rgb
-        if self.mode == "blend":
+        if self.mode == "blend" or min(small.shape) < MIN_FLOW_SIDE:
             out = cv2.addWeighted(prev_out, self.strength, styled_rgb, 1.0 - self.strength, 0.0)
         else:
             out = self._flow_blend(small, prev_small, prev_out, styled_rgb)

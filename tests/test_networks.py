@@ -5,7 +5,7 @@ import io
 import pytest
 import torch
 
-from livestyle.networks import FastStyleNet, JohnsonNet, NetworkConfig, build_network, default_config, macs_per_pixel
+from livestyle.networks import JOHNSON_FULL_WIDTHS, FastStyleNet, JohnsonNet, NetworkConfig, build_network, default_config, macs_per_pixel
 
 
 @pytest.mark.parametrize("arch", ["fast", "quality"])
@@ -22,7 +22,8 @@ def test_shapes_range_and_training_mode(arch):
 
 def test_fast_is_much_cheaper_than_quality():
     fast, quality = macs_per_pixel(FastStyleNet()), macs_per_pixel(JohnsonNet())
-    assert fast < 2500 < 100000 < quality  # ~2.1k vs ~154k MACs per output pixel
+    full = macs_per_pixel(JohnsonNet(NetworkConfig(arch="quality", widths=JOHNSON_FULL_WIDTHS, res_blocks=5)))
+    assert fast < 2500 < 30000 < quality < 60000 < 100000 < full  # ~2.1k, ~42k (half width), ~168k
 
 
 def test_fast_file_is_small():

@@ -52,3 +52,53 @@ def test_warm_start_cannot_drop_blocks_or_change_architecture(tmp_path):
 def test_fresh_network_takes_the_requested_depth():
     net = _initial_network(TrainConfig(style_image="x", data="x", name="t", res_blocks=3))
     assert len(net.res) == 3
+
+
+def _tiny_data(tmp_path):
+    import numpy as np
+
+    from livestyle.images import write_rgb
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        write_rgb(tmp_path / "photos" / f"p{i}.png", (rng.random((40, 56, 3)) * 255).astype(np.uint8))
+    yy, xx = np.mgrid[0:80, 0:80]
+    write_rgb(tmp_path / "paint.png", np.stack([xx * 3, yy * 3, (xx + yy) % 255], -1).astype(np.uint8))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_two_steps_through_the_device_generic_loop(tmp_path, precision):
+    """The loop the GPU runs (photos on the device, autocast, float32 losses, SWD term,
+    CPU checkpoints), on the CPU."""
+    import json
+
+    from livestyle.train import train
+
+    _tiny_data(tmp_path)
+    cfg = TrainConfig(style_image=str(tmp_path / "paint.png"), data=str(tmp_path / "photos"), name="t",
+                      out_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "w"), arch="quality", widths=(4, 8, 8),
+                      size=32, style_size=64, batch=2, steps=2, device="cpu", precision=precision, swd_weight=1.0,
+                      checkpoint_every_s=0)
+    path = train(cfg, progress=False)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["training"]["precision"] == precision and meta["training"]["steps"] == 2
+    losses = meta["training"]["final_losses"]
+    assert all(v == v and abs(v) < 1e6 for v in losses.values()) and losses["swd"] > 0
+    ckpt = torch.load(tmp_path / "w" / "checkpoint.pt", weights_only=True)
+    assert all(v.device.type == "cpu" for v in ckpt["model"].values())  # resumes on any device
+
+
+def test_sliced_wasserstein_targets():
+    from livestyle.losses import SlicedWassersteinTargets
+
+    torch.manual_seed(0)
+    target = {"relu1_1": torch.randn(1, 8, 64, 64)}
+    swd = SlicedWassersteinTargets(target, directions=8, points=1024)
+    gen = torch.Generator().manual_seed(0)
+    same = swd.loss({"relu1_1": torch.randn(2, 8, 32, 32)}, gen)
+    moved = swd.loss({"relu1_1": torch.randn(2, 8, 32, 32) * 2 + 1}, gen)
+    assert same.shape == (2,) and float(same.max()) < 0.05 < float(moved.min())
+    x = (torch.randn(1, 8, 16, 16) * 2 + 1).requires_grad_()
+    swd.loss({"relu1_1": x}, gen).sum().backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0

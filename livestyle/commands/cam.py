@@ -25,10 +25,9 @@ import numpy as np
 from ..camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
 from ..pipeline import Channel, Closed, Pipeline
-from ..registry import find_style, list_styles
+from ..registry import TIERS, find_style, list_styles
 from ..stabilize import Stabilizer
 from ..stylize import Stylizer
-from ..video_writer import VideoWriter, check_output_path
 from .common import add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 WINDOW = "livestyle"
@@ -38,6 +37,7 @@ KEYS_HELP = [
     "1-9         pick a style",
     "+ / -       strength",
     "c           preserve colour",
+    "t           tier: fast / quality",
     "s           snapshot (PNG)",
     "r           record on/off",
     "space       pause",
@@ -75,45 +75,56 @@ class Controls:
     style_index: int
     strength: float
     keep_colour: bool
+    tier: str = "fast"
     paused: bool = False
     version: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class StyleWorker:
-    """Owns the stylizers (one per style, loaded on first use and kept)."""
+    """Owns the stylizers (one per style and tier, loaded on first use and kept)."""
 
     def __init__(self, first: Stylizer, names: list[str], device, stabilizer: Stabilizer, slow_ms: float):
-        self.cache = {first.name: first}
+        self.cache = {(first.name, first.tier): first}
         self.names = names
         self.device = device
         self.stabilizer = stabilizer
         self.slow_s = slow_ms / 1000.0
         self.current = first.name
+        self.current_tier = first.tier
+        self.work_height = first.work_height
         self.lock = threading.Lock()
 
-    def get(self, name: str) -> Stylizer:
-        st = self.cache.get(name)
+    def get(self, name: str, tier: str) -> Stylizer:
+        """The stylizer for `name` in `tier`, or in the tier the style has when it lacks that one."""
+        st = self.cache.get((name, tier))
         if st is not None:  # the common case, without waiting on a load in progress
             return st
         # Network workers and the preloader share the cache: load each style once.
         with self.lock:
-            st = self.cache.get(name)
+            st = self.cache.get((name, tier))
             if st is None:
-                st = Stylizer.from_file(find_style(name).model_path, self.device, name)
-                st.work_height = self.cache[self.current].work_height
-                self.cache[name] = st
+                style = find_style(name)
+                have = tier if tier in style.tiers else style.pick_tier("auto", "cpu")
+                st = self.cache.get((name, have))
+                if st is None:
+                    st = Stylizer.from_file(style.tier_path(have), self.device, name)
+                    st.tier = have
+                    st.work_height = self.work_height
+                self.cache[(name, tier)] = self.cache[(name, have)] = st
             return st
 
     def preload(self, stop: threading.Event) -> None:
-        """Load the other styles in the background so switching never stalls a frame."""
-        for n in self.names:
-            if stop.is_set():
-                return
-            try:
-                self.get(n)
-            except Exception:  # noqa: BLE001 - a broken file is reported when picked
-                pass
+        """Load the other styles (the starting tier first, then the other) in the background,
+        so switching never stalls a frame."""
+        for tier in (self.current_tier,) + tuple(t for t in TIERS if t != self.current_tier):
+            for n in self.names:
+                if stop.is_set():
+                    return
+                try:
+                    self.get(n, tier)
+                except Exception:  # noqa: BLE001 - a broken file is reported when picked
+                    pass
 
     # The work per frame is split so that the network never waits for the
     # stabilizer: while frame N is stabilized and blended on the finish thread,
@@ -121,8 +132,9 @@ class StyleWorker:
     def network(self, controls: Controls, frame):
         with controls.lock:
             name = self.names[controls.style_index] if self.names else self.current
+            tier = controls.tier
             settings = (controls.strength, controls.keep_colour)
-        st = self.get(name)
+        st = self.get(name, tier)
         result = st.run_network(frame.rgb)
         if self.slow_s:
             time.sleep(self.slow_s)
@@ -131,11 +143,11 @@ class StyleWorker:
     def finish(self, inp: Channel, out: Channel) -> None:
         # Only this thread touches the stabilizer and the stylizers' blend settings.
         for frame, st, name, (strength, keep_colour), result in inp:
-            if name != self.current:
+            if (name, st.tier) != (self.current, self.current_tier):
                 self.stabilizer.reset()
-                self.current = name
+                self.current, self.current_tier = name, st.tier
             st.strength, st.keep_colour = strength, keep_colour
-            out.put((frame, st.finish(frame.rgb, result, self.stabilizer), name))
+            out.put((frame, st.finish(frame.rgb, result, self.stabilizer), f"{name} [{st.tier}]"))
 
 
 def run(args) -> int:
@@ -145,6 +157,8 @@ def run(args) -> int:
     if args.fps is not None:
         check_range("--fps", args.fps, 0, 240)
     if args.record:
+        from ..video_writer import check_output_path  # PyAV only when recording (the CLI parses without it)
+
         check_output_path(args.record, None if args.source.isdigit() else args.source)
     headless = args.no_window or not _display_available()
     if not args.no_window and headless:
@@ -184,11 +198,12 @@ class Session:
         self.source = source
         self.names = names
         self.headless = headless
-        self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour)
+        self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour,
+                                 stylizer.tier)
         self.workers = plan_workers(args, stylizer, live=True)
         self.worker = StyleWorker(stylizer, names, stylizer.device,
                                   Stabilizer(args.stabilize, args.stabilize_strength), args.simulate_slow_ms)
-        self.recorder: VideoWriter | None = None
+        self.recorder = None  # a video_writer.VideoWriter while recording
         self.record_path = Path(args.record) if args.record else None
         self.record_t0 = 0.0
         self.show_help = False
@@ -205,6 +220,8 @@ class Session:
 
     # --- recording ----------------------------------------------------------
     def start_recording(self, shape) -> None:
+        from ..video_writer import VideoWriter
+
         path = self.record_path or Path(time.strftime("livestyle-%Y%m%d-%H%M%S.mp4"))
         h, w = shape[:2]
         # Millisecond time base: the recording keeps real capture timing (VFR).
@@ -245,11 +262,13 @@ class Session:
                 c.strength = max(0.0, round(c.strength - 0.1, 2))
             elif ch == "c":
                 c.keep_colour = not c.keep_colour
+            elif ch == "t":
+                c.tier = "quality" if c.tier == "fast" else "fast"
             elif ch == " ":
                 c.paused = not c.paused
             else:
                 ch = ch if ch in ("s", "r", "f", "h") else ""
-            state = (self.names[c.style_index] if n else "", c.strength, c.keep_colour, c.paused)
+            state = (self.names[c.style_index] if n else "", c.strength, c.keep_colour, c.paused, c.tier)
         if ch == "s":
             self.snapshot()
         elif ch == "r":
@@ -263,7 +282,7 @@ class Session:
                                   cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
         elif ch == "h":
             self.show_help = not self.show_help
-        self.log(f"style={state[0]} strength={state[1]:.1f} colour={'keep' if state[2] else 'style'}"
+        self.log(f"style={state[0]} tier={state[4]} strength={state[1]:.1f} colour={'keep' if state[2] else 'style'}"
                  f"{' paused' if state[3] else ''}")
         return True
 
@@ -396,6 +415,7 @@ class Session:
             "fps": round(self.shown / secs, 2), "fps_steady": self._steady_fps(),
             "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
+            "tier": self.worker.current_tier,
             "snapshots": self.snapshots, "network_workers": self.workers,
             "record": str(self.record_path) if self.record_path else None,
         }
@@ -418,5 +438,8 @@ def _point_qt_at_system_fonts() -> None:
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int]) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    """White text with a dark drop shadow one pixel down and right: readable on any
+    frame, and close enough to the glyphs that it never reads as a second copy."""
+    x, y = org
+    cv2.putText(img, text, (x + 1, y + 1), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)

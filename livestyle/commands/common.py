@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..devices import DEVICES, configure_cpu_threads, network_workers, pick_device
+from ..api import load_style
+from ..devices import DEVICES, network_workers
 from ..errors import UsageError
-from ..registry import DEFAULT_STYLE, find_style
+from ..registry import DEFAULT_STYLE, TIER_CHOICES
 from ..stabilize import DEFAULT_STRENGTH
 from ..stylize import Stylizer
 
@@ -18,6 +18,9 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--style", default=None, help=f"shipped style name (default: {DEFAULT_STYLE}; see 'livestyle styles')")
     g.add_argument("--model", default=None, help="a style network file (.safetensors) instead of a shipped style")
+    p.add_argument("--tier", default="auto", choices=TIER_CHOICES,
+                   help="fast (live on a CPU), quality (Johnson-class: live on a GPU, slow on a CPU), "
+                        "or auto: quality on a GPU when the style has it, else fast (default)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="auto picks CUDA (fp16, channels_last), then MPS, then CPU")
     p.add_argument("--strength", type=float, default=1.0, help="blend with the original frame, 0..1 (default 1)")
     p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
@@ -45,26 +48,25 @@ def check_range(name: str, value: float, lo: float, hi: float) -> None:
         raise UsageError(f"{name} must be between {lo:g} and {hi:g} (got {value:g})")
 
 
-def make_stylizer(args) -> Stylizer:
+def check_style_args(args) -> None:
+    """The checks of add_style_args' options that need no model loaded."""
     check_range("--strength", args.strength, 0.0, 1.0)
     if args.threads < 0 or args.threads > 256:
         raise UsageError(f"--threads must be between 0 and 256 (got {args.threads})")
-    configure_cpu_threads(args.threads or None)
-    device = pick_device(args.device)
-    if args.model:
-        path = Path(args.model)
-        name = path.stem
-    else:
-        style = find_style(args.style or DEFAULT_STYLE)
-        path, name = style.model_path, style.name
-    st = Stylizer.from_file(path, device, name)
-    st.strength = args.strength
-    st.keep_colour = args.preserve_colour
     check_range("--work-height", args.work_height, 0, 16384)
     if 0 < args.work_height < 32:
         raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
-    st.work_height = args.work_height
-    return st
+
+
+def style_kwargs(args) -> dict:
+    """add_style_args' options as keyword arguments of livestyle.load_style / stylize_video."""
+    return {"tier": args.tier, "device": args.device, "model": args.model, "strength": args.strength,
+            "preserve_colour": args.preserve_colour, "work_height": args.work_height, "threads": args.threads}
+
+
+def make_stylizer(args) -> Stylizer:
+    check_style_args(args)
+    return load_style(args.style or DEFAULT_STYLE, **style_kwargs(args))
 
 
 def plan_workers(args, stylizer: Stylizer, live: bool) -> int:

@@ -1,6 +1,7 @@
 """`livestyle styles`: the shipped styles as a table, or a contact sheet (--sheet)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..errors import UsageError
@@ -12,6 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--sheet", metavar="OUT.png", help="render every style on one photo into a contact sheet")
     p.add_argument("--photo", nargs="+", help="photo(s) for --sheet (default: a frame of the sample clip)")
     p.add_argument("--width", type=int, default=320, help="tile width in the sheet (default 320)")
+    p.add_argument("--json", action="store_true", help="print the styles and their tiers as JSON")
     p.set_defaults(run=run)
 
 
@@ -25,17 +27,37 @@ def run(args) -> int:
         path = render_sheet(styles, args.sheet, [Path(p) for p in (args.photo or [])], args.width)
         print(f"wrote {path}")
         return 0
+    listing = [_describe(s) for s in styles]
+    if args.json:
+        print(json.dumps({"models": str(models_dir()), "default": DEFAULT_STYLE, "styles": listing}, indent=2))
+        return 0
     if not styles:
         print(f"no styles installed in {models_dir()}")
         return 0
-    rows = [("name", "painting", "painter", "year", "size")]
-    for s in styles:
-        mark = "*" if s.name == DEFAULT_STYLE else ""
-        rows.append((s.name + mark, s.title, s.painter, s.year, f"{s.size_bytes / 1024:.0f} KB"))
-    widths = [min(48, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    rows = [("name", "painting", "painter", "year", "tiers (file size, MACs per pixel)")]
+    for d in listing:
+        mark = "*" if d["name"] == DEFAULT_STYLE else ""
+        tiers = ", ".join(f"{t} ({v['bytes'] / 1024:.0f} KB, {v['macs_per_pixel'] / 1000:.1f}k)"
+                          for t, v in d["tiers"].items())
+        rows.append((d["name"] + mark, d["title"], d["painter"], d["year"], tiers))
+    widths = [min(48 if i < 4 else 80, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
     for i, r in enumerate(rows):
         print("  ".join(c[:w].ljust(w) for c, w in zip(r, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
     print(f"\n{len(styles)} styles in {models_dir()}  (* default)")
     return 0
+
+
+def _describe(style) -> dict:
+    tiers = {}
+    for tier, path in style.tiers.items():
+        meta = style.tier_meta(tier)
+        macs = meta.get("macs_per_pixel")
+        if macs is None:  # a user's file without its json: count them
+            from ..model_io import load_network
+            from ..networks import macs_per_pixel
+
+            macs = round(macs_per_pixel(load_network(path), 64, 64))
+        tiers[tier] = {"file": str(path), "bytes": path.stat().st_size, "macs_per_pixel": int(macs)}
+    return {"name": style.name, "title": style.title, "painter": style.painter, "year": style.year, "tiers": tiers}

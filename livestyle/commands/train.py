@@ -6,12 +6,23 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..losses import CONTENT_LAYER_TRAIN
-from ..train import TrainConfig, TrainingPaused, train
+from ..devices import DEVICES
+from ..train import PRECISIONS, TrainConfig, TrainingPaused, train
 from ..vgg import check_relu_layers
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
 CONTENT_LAYER_CHOICES = ("relu2_2", "relu3_2", "relu3_3", "relu4_2")
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated channel counts, got '{text}'") from None
+    if not widths or min(widths) < 1 or max(widths) > 1024:
+        raise argparse.ArgumentTypeError(f"channel counts must be between 1 and 1024, got '{text}'")
+    return widths
 
 
 def add_parser(sub) -> None:
@@ -21,7 +32,14 @@ def add_parser(sub) -> None:
     p.add_argument("--name", required=True, help="style name; writes OUT_DIR/NAME.safetensors and NAME.json")
     p.add_argument("--out-dir", default="models", help="where the finished model goes (default models/)")
     p.add_argument("--work-dir", default="", help="checkpoints (default runs/NAME)")
-    p.add_argument("--arch", choices=("fast", "quality"), default="fast")
+    p.add_argument("--arch", choices=("fast", "quality"), default="fast",
+                   help="fast (live on a CPU) or quality (Johnson et al.; live on a GPU)")
+    p.add_argument("--widths", type=_widths, default=(), metavar="W1,W2[,W3]",
+                   help="channel widths (default: the architecture's; quality: 16,32,64)")
+    p.add_argument("--device", default="auto", choices=DEVICES,
+                   help="where to train: auto picks CUDA, then MPS, then the CPU")
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="auto: bf16 where the hardware computes it natively (CUDA, recent CPUs), else fp32")
     p.add_argument("--size", type=int, default=256, help="training crop size (default 256)")
     p.add_argument("--style-size", type=int, default=512, help="painting's long side for the style targets")
     p.add_argument("--steps", type=int, default=2000)
@@ -31,6 +49,9 @@ def add_parser(sub) -> None:
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--tv-weight", type=float, default=0.5)
     p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--swd-weight", type=float, default=0.0,
+                   help="weight of a sliced Wasserstein style term (Heitz et al. 2021) beside the Grams: "
+                        "matches the painting's whole feature distribution, palette included (default 0: off)")
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
                    help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
                         "the layout and lets the painting redraw more detail)")
@@ -56,7 +77,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
-    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "lr"):
+    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
@@ -73,8 +94,9 @@ def run(args) -> int:
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
-        stability_weight=args.stability_weight, content_layer=args.content_layer,
-        style_layers=style_layers, res_blocks=args.res_blocks, seed=args.seed,
+        stability_weight=args.stability_weight, swd_weight=args.swd_weight, content_layer=args.content_layer,
+        style_layers=style_layers, res_blocks=args.res_blocks, widths=args.widths, device=args.device,
+        precision=args.precision, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,
     )
     try:

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from fractions import Fraction
 
-from ..stabilize import Stabilizer
-from ..video_job import run_job
-from ..video_reader import VideoFileSource
-from ..video_writer import check_output_path
-from .common import PRESETS, add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
+from ..api import stylize_video
+from ..registry import DEFAULT_STYLE
+from .common import PRESETS, add_stream_args, add_style_args, check_range, check_style_args, say, style_kwargs
 
 HELP = """Stylize a video file. Every frame is kept, in order, with its timestamp
 (variable frame rate survives), and the audio stream is copied.
@@ -58,41 +55,23 @@ def run(args) -> int:
         from .gatys_video import run as run_gatys
 
         return run_gatys(args)
-    check_output_path(args.output, args.input)
-    source = VideoFileSource(args.input)
+    check_style_args(args)
     try:
-        stylizer = make_stylizer(args)
-        return _run(args, source, stylizer)
-    finally:
-        source.close()
-
-
-def _run(args, source: VideoFileSource, stylizer) -> int:
-    stabilizer = Stabilizer(args.stabilize, args.stabilize_strength)
-    try:
-        result = run_job(source, args.output, stylizer.run_network, scale=args.scale,
-                         finish=lambda rgb, net_out: stylizer.finish(rgb, net_out, stabilizer),
-                         crf=args.crf, preset=args.preset, progress=None if args.quiet else stylizer.name,
-                         warn=lambda m: say(m, args.quiet), slow_s=args.simulate_slow_ms / 1000.0,
-                         workers=plan_workers(args, stylizer, live=False))
+        summary = stylize_video(args.input, args.output, args.style or DEFAULT_STYLE, **style_kwargs(args),
+                                stabilize=args.stabilize, stabilize_strength=args.stabilize_strength,
+                                workers=args.workers, scale=args.scale, crf=args.crf, preset=args.preset,
+                                progress=not args.quiet, warn=lambda m: say(m, args.quiet),
+                                _slow_s=args.simulate_slow_ms / 1000.0)
     except KeyboardInterrupt:
         say("interrupted before the first frame: nothing written", args.quiet)
         return 130
-    if result.corrupt_frames:
-        say(f"warning: {result.corrupt_frames} corrupt frame(s) skipped", args.quiet)
-    if result.interrupted:
-        say(f"interrupted: wrote {result.frames} frames to {result.path} (playable, partial)")
-    summary = {
-        "input": str(args.input), "output": str(result.path), "style": stylizer.name,
-        "frames": result.frames, "frames_in": source.info.frames, "corrupt_frames": result.corrupt_frames,
-        "seconds": round(result.seconds, 3), "fps": round(result.fps, 2),
-        "width": result.width, "height": result.height, "rate": str(Fraction(source.info.rate)),
-        "audio_kept": result.audio_kept, "audio_transcoded": result.audio_transcoded,
-        "stabilize": args.stabilize, "interrupted": result.interrupted,
-    }
+    if summary["corrupt_frames"]:
+        say(f"warning: {summary['corrupt_frames']} corrupt frame(s) skipped", args.quiet)
+    if summary["interrupted"]:
+        say(f"interrupted: wrote {summary['frames']} frames to {summary['output']} (playable, partial)")
     if args.json:
         print(json.dumps(summary), flush=True)
-    elif not result.interrupted:
-        say(f"wrote {result.path}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s)"
-            + (", audio kept" if result.audio_kept else ""), args.quiet)
-    return 130 if result.interrupted else 0
+    elif not summary["interrupted"]:
+        say(f"wrote {summary['output']}: {summary['frames']} frames in {summary['seconds']:.1f} s "
+            f"({summary['fps']:.1f} frames/s)" + (", audio kept" if summary["audio_kept"] else ""), args.quiet)
+    return 130 if summary["interrupted"] else 0

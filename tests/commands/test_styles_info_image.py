@@ -10,7 +10,34 @@ def test_styles_table(run_cli):
     assert r.returncode == 0, r.stderr
     assert "Test alpha" in r.stdout and "Nobody" in r.stdout and "KB" in r.stdout
     assert "3 styles" in r.stdout
+    assert "fast (" in r.stdout and "quality (" in r.stdout and "k)" in r.stdout  # tiers, KB, MACs/px
 
+
+def test_styles_json_lists_tiers(run_cli):
+    import json
+
+    r = run_cli("styles", "--json")
+    assert r.returncode == 0, r.stderr
+    styles = {s["name"]: s for s in json.loads(r.stdout)["styles"]}
+    assert set(styles["alpha"]["tiers"]) == {"fast", "quality"} and set(styles["beta"]["tiers"]) == {"fast"}
+    q = styles["alpha"]["tiers"]["quality"]
+    assert q["bytes"] > 0 and q["macs_per_pixel"] > styles["alpha"]["tiers"]["fast"]["macs_per_pixel"]
+
+
+def test_image_tiers(run_cli, tmp_path):
+    photo = (np.random.default_rng(1).random((40, 52, 3)) * 255).astype(np.uint8)
+    write_rgb(tmp_path / "a.png", photo)
+    outs = {}
+    for tier in ("fast", "quality"):
+        r = run_cli("image", tmp_path / "a.png", "-o", tmp_path / f"{tier}.png", "--style", "alpha", "--tier", tier)
+        assert r.returncode == 0, r.stderr
+        outs[tier] = read_rgb(tmp_path / f"{tier}.png")
+    assert outs["fast"].shape == outs["quality"].shape == photo.shape
+    assert np.abs(outs["fast"].astype(int) - outs["quality"]).mean() > 2  # two different networks
+    # a tier the style lacks: one line naming the tiers it has, exit 2
+    r = run_cli("image", tmp_path / "a.png", "-o", tmp_path / "b.png", "--style", "beta", "--tier", "quality")
+    assert r.returncode == 2 and "has no 'quality' tier (it has: fast)" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
 
 def test_styles_sheet(run_cli, tmp_path):
     photo = (np.random.default_rng(0).random((60, 80, 3)) * 255).astype(np.uint8)

@@ -113,3 +113,53 @@ def test_train_warm_start_with_another_content_layer(tmp_path):
     r = subprocess.run(train_cmd(tmp_path, tmp_path / "d", tmp_path / "wd", "--style-layers", "relu1_1", "pool5"),
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "'pool5'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_runs_without_pyav(tmp_path):
+    """The GPU machine has no PyAV: `livestyle train` must not need it (quality network, two steps)."""
+    make_dataset(tmp_path)
+    fake = tmp_path / "no_av" / "av"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('PyAV is not installed (test)')\n")
+    env = dict(os.environ, LIVESTYLE_THREADS="2", PYTHONPATH=str(tmp_path / "no_av"))
+    cmd = train_cmd(tmp_path, tmp_path / "out", tmp_path / "w", "--arch", "quality", "--widths", "4,8,8",
+                    "--device", "cpu")
+    r = subprocess.run([c if c != "12" else "2" for c in cmd], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "out" / "tiny.json").read_text())
+    assert meta["arch"] == meta["tier"] == "quality" and meta["training"]["device"] == "cpu"
+    assert meta["training"]["recipe"]["widths"] == [4, 8, 8]
+    assert read_config(tmp_path / "out" / "tiny.safetensors").widths == (4, 8, 8)
+
+
+def test_train_on_a_missing_gpu_is_one_line(tmp_path):
+    if torch.cuda.is_available():
+        import pytest
+
+        pytest.skip("this machine has CUDA")
+    make_dataset(tmp_path)
+    r = subprocess.run(train_cmd(tmp_path, tmp_path / "out", tmp_path / "w", "--device", "cuda"),
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "no CUDA" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_train_pack_script_tiny(tmp_path):
+    """scripts/train_pack.py (the one-device-call pack trainer) with tiny settings: trains the
+    missing style into --out-dir with every stage recorded, then skips it on the next call."""
+    make_dataset(tmp_path)
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (tmp_path / "painting.png").rename(styles / "starry.jpg")
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "train_pack.py")
+    cmd = [sys.executable, script, "--tier", "quality", "--data", str(tmp_path / "photos"), "--styles-dir", str(styles),
+           "--only", "starry", "--out-dir", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"),
+           "--steps-scale", "0.002", "--size", "32", "--quiet", "--budget-s", "300"]
+    env = dict(os.environ, LIVESTYLE_THREADS="2")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "out" / "starry.json").read_text())
+    assert meta["tier"] == "quality" and len(meta["training"]["stages"]) >= 1
+    assert read_config(tmp_path / "out" / "starry.safetensors").arch == "quality"
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "skipped" in r.stdout
