@@ -60,6 +60,15 @@ class CameraSource:
         self.pace = (not self.is_camera) and (fps is None or fps > 0)
         self._seq = 0
 
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) of the frames this source delivers."""
+        if self.size:
+            return self.size
+        h, w = self._first.shape[:2] if self._first is not None else (
+            int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)))
+        return w, h
+
     @staticmethod
     def _open_with_deadline(source, timeout: float) -> tuple[cv2.VideoCapture, np.ndarray]:
         result: dict = {}

@@ -114,6 +114,19 @@ def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
     return {k: gram(v) for k, v in feats.items()}, swd
 
 
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up over the first WARMUP_STEPS, cosine decay over the last 70% of the run.
+    The warm-up matters for warm starts: Adam's first steps move every weight by about
+    the full learning rate whatever its gradient, which wrecks a trained network
+    (measured: the style loss of a warm-started quality network went 0.08 -> 58 in one step)."""
+    warm = min(1.0, (step + 1) / WARMUP_STEPS)
+    frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
+    return cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+WARMUP_STEPS = 100
+
+
 def use_bf16(precision: str, device: torch.device) -> bool:
     """bfloat16 autocast where the hardware computes it natively (else it is slower than fp32)."""
     if precision not in PRECISIONS:
@@ -277,10 +290,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
         while step < cfg.steps and not interrupted:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             x = photos.batch(cfg.batch, gen).contiguous(memory_format=memory)
-            # Cosine decay over the last 70% of the run.
-            frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+                g["lr"] = learning_rate(cfg, step)
 
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 y = net(x)

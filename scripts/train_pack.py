@@ -54,7 +54,8 @@ STAGES = {
     ("fast", "cuda"): [(256, 8, 3000)],
 }
 # Per-style weights on top of TrainConfig's (tuned by looking at faces and scenes).
-BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3}
+BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3,
+        "swd_weight": 2.0}
 OVERRIDES: dict[str, dict] = {
     # Picabia's large flat shapes: Grams down to relu5_1, and more content to keep faces.
     "udnie": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "content_weight": 2.0},

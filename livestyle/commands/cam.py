@@ -59,7 +59,12 @@ def add_parser(sub) -> None:
     p.add_argument("--fps", type=float, default=None, help="pace a file source at this rate (default: its own; 0 = unpaced)")
     p.add_argument("--loop", action="store_true", help="restart a file source at its end")
     p.add_argument("--record", metavar="OUT.mp4", help="record the stylized stream (toggle with r)")
-    p.add_argument("--no-window", action="store_true", help="no display (with --record, or for benchmarks)")
+    p.add_argument("--no-window", action="store_true", help="no display (with --record or --virtual-cam, or for benchmarks)")
+    p.add_argument("--virtual-cam", action="store_true",
+                   help="send the stylized stream to a virtual camera for Zoom/Meet/OBS (pip install 'livestyle[vcam]'; "
+                        "Linux: v4l2loopback); the window becomes optional")
+    p.add_argument("--vcam-device", default=None, help="virtual camera device, e.g. /dev/video10 (default: the first free one)")
+    p.add_argument("--vcam-backend", default=None, help=argparse.SUPPRESS)  # pyvirtualcam backend name (tests)
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0 = until the end or q)")
     p.add_argument("--snapshot-dir", default=".", help="where s writes snapshots (default: current folder)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout at exit")
@@ -161,16 +166,26 @@ def run(args) -> int:
 
         check_output_path(args.record, None if args.source.isdigit() else args.source)
     headless = args.no_window or not _display_available()
-    if not args.no_window and headless:
+    if not args.no_window and headless and not args.virtual_cam:
         raise UsageError("no display available for the window (use --no-window, e.g. with --record)")
     source = CameraSource(parse_source(args.source), size, args.fps, args.loop)
+    vcam = None
     try:
+        if args.virtual_cam:
+            from ..virtual_camera import VirtualCamera
+
+            w, h = source.frame_size
+            vcam = VirtualCamera(w, h, source.fps, args.vcam_device, args.vcam_backend)
+            say(f"[cam] virtual camera {vcam.device or ''} {w}x{h} at {source.fps:g} frames/s".replace("  ", " "),
+                args.quiet)
         stylizer = make_stylizer(args)
         names = [s.name for s in list_styles()]
         if stylizer.name not in names:
             names = [stylizer.name] + names
-        return Session(args, source, stylizer, names, headless).run()
+        return Session(args, source, stylizer, names, headless, vcam).run()
     finally:
+        if vcam is not None:
+            vcam.close()
         source.release()
 
 
@@ -193,8 +208,10 @@ def _display_available() -> bool:
 
 
 class Session:
-    def __init__(self, args, source: CameraSource, stylizer: Stylizer, names: list[str], headless: bool):
+    def __init__(self, args, source: CameraSource, stylizer: Stylizer, names: list[str], headless: bool,
+                 vcam=None):
         self.args = args
+        self.vcam = vcam  # a virtual_camera.VirtualCamera, or None
         self.source = source
         self.names = names
         self.headless = headless
@@ -379,6 +396,8 @@ class Session:
 
     def show(self, item) -> bool:
         frame, out, name = item
+        if self.last is None or self.last[2] != name:
+            self.log(f"showing {name}")
         self.last = (frame, out, name)
         now = time.monotonic()
         latency = (now - frame.t) * 1000.0
@@ -388,6 +407,8 @@ class Session:
         self.shown += 1
         if self.record_path is not None and self.recorder is None and self.shown == 1:
             self.start_recording(out.shape)
+        if self.vcam is not None:
+            self.vcam.send(out)
         if self.recorder is not None:
             if not self.record_t0:
                 self.record_t0 = frame.t
@@ -417,6 +438,7 @@ class Session:
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
             "tier": self.worker.current_tier,
             "snapshots": self.snapshots, "network_workers": self.workers,
+            "virtual_cam_frames": self.vcam.frames if self.vcam is not None else None,
             "record": str(self.record_path) if self.record_path else None,
         }
         self.result = s

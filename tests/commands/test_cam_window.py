@@ -68,6 +68,10 @@ def test_keys_switch_style_snapshot_and_quit(xvfb, model_dir, tmp_path):
         _wait_for(lambda: "style=plain" in log.read_text(), 10, "Right arrow to switch style")
         xdo("key", "1")
         _wait_for(lambda: log.read_text().count("style=alpha") >= 2, 10, "'1' to pick the first style")
+        xdo("key", "t")  # alpha has a quality tier: the next frames come from that network
+        _wait_for(lambda: "showing alpha [quality]" in log.read_text(), 10, "'t' to switch to the quality tier")
+        xdo("key", "t")
+        _wait_for(lambda: log.read_text().count("showing alpha [fast]") >= 2, 10, "'t' to switch back")
 
         xdo("key", "s")
         shots = _wait_for(lambda: list(snaps.glob("*.png")), 10, "'s' to write a snapshot")
