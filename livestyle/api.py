@@ -21,15 +21,22 @@ from .stylize import Stylizer
 
 def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "auto", *,
                model: str | os.PathLike | None = None, strength: float = 1.0, preserve_colour: bool = False,
-               work_height: int = 0, threads: int = 0) -> Stylizer:
+               work_height: int = 0, threads: int = 0, engine: str = "auto") -> Stylizer:
     """A stylizer for a shipped style (or a model file): call it on RGB uint8 frames.
 
     tier: "fast" (live on a CPU), "quality" (Johnson-class; live on a GPU) or
     "auto" (quality on CUDA or MPS when the style has it, else fast).
     device: "auto" (CUDA, then MPS, then the CPU), "cpu", "cuda" or "mps".
     work_height: stylize taller frames at this height and scale back up (0: native).
+    engine: "auto" (OpenVINO on a CPU when installed, else torch), "torch" or "openvino".
     Raises StyleNotFound for an unknown style or a tier the style lacks,
     DeviceError for an unavailable device, ModelFileError for a broken file."""
+    from .engines import ENGINES
+
+    if engine not in ENGINES:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     if tier not in TIER_CHOICES:
         from .registry import StyleNotFound
 
@@ -37,11 +44,11 @@ def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "aut
     configure_cpu_threads(threads or None)
     dev = pick_device(device)
     if model is not None:
-        st = Stylizer.from_file(Path(model), dev, Path(model).stem)
+        st = Stylizer.from_file(Path(model), dev, Path(model).stem, engine)
     else:
         style = find_style(name)
         chosen = style.pick_tier(tier, dev.type)
-        st = Stylizer.from_file(style.tier_path(chosen), dev, style.name)
+        st = Stylizer.from_file(style.tier_path(chosen), dev, style.name, engine)
         st.tier = chosen
     st.strength = float(strength)
     st.preserve_colour = bool(preserve_colour)
@@ -53,7 +60,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
                   tier: str = "auto", *, device: str = "auto", model: str | os.PathLike | None = None,
                   strength: float = 1.0, preserve_colour: bool = False, work_height: int = 480,
                   stabilize: str = "flow", stabilize_strength: float | None = None, workers: int = 0,
-                  scale: float = 1.0, crf: int = 20, preset: str = "superfast", threads: int = 0,
+                  scale: float = 1.0, crf: int = 20, preset: str = "superfast", threads: int = 0, engine: str = "auto",
                   progress: bool = False, warn: Callable[[str], None] | None = None, _slow_s: float = 0.0) -> dict:
     """Stylize every frame of a video file, in order, timestamps and sound kept
     (what `livestyle video` does); returns the run's summary (frames, fps, ...).
@@ -68,7 +75,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     source = VideoFileSource(input)
     try:
         st = load_style(style, tier, device, model=model, strength=strength, preserve_colour=preserve_colour,
-                        work_height=work_height, threads=threads)
+                        work_height=work_height, threads=threads, engine=engine)
         stabilizer = Stabilizer(stabilize, DEFAULT_STRENGTH if stabilize_strength is None else stabilize_strength)
         try:
             n_workers = network_workers(st.device, workers, live=False)

@@ -61,6 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gatys-iters", type=int, default=0, help="quality: also optimize each photo this many L-BFGS steps")
     p.add_argument("--sheet", default=None, help="quality: write a contact sheet PNG here")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--engine", default="auto", choices=("auto", "torch", "openvino"),
+                   help="CPU inference engine (auto: OpenVINO when installed)")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--workers", type=int, default=0,
                    help="pipeline: frames in the network at once (default as for video: 2 on a CPU; "
@@ -94,7 +96,7 @@ def _stylizer(args, name: str | None = None, tier: str | None = None):
     from .api import load_style
 
     tier = tier or (args.tier if args.tier != "both" else "auto")
-    return load_style(name or args.style, tier, args.device, threads=args.threads)
+    return load_style(name or args.style, tier, args.device, threads=args.threads, engine=args.engine)
 
 
 def _strength(args) -> float:
@@ -109,17 +111,26 @@ def bench_network(args) -> dict:
     w, h = (int(v) for v in args.size.split("x"))
     st = _stylizer(args)
     n = max(30, args.frames)
-    x = torch.rand(1, 3, h, w, device=st.device, dtype=st.dtype).contiguous(memory_format=torch.channels_last)
     frame = (np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8)
-    times, calls = [], []
-    with torch.inference_mode():
-        for _ in range(10):
-            st.net(x)
-        for _ in range(n):
-            t = time.perf_counter()
+    if st._openvino is not None:
+        xn = np.random.default_rng(1).random((1, h, w, 3), dtype=np.float32)
+
+        def network():
+            st._openvino(xn)
+    else:
+        x = torch.rand(1, 3, h, w, device=st.device, dtype=st.dtype).contiguous(memory_format=torch.channels_last)
+
+        def network():
             st.net(x)
             if st.cuda:
                 torch.cuda.synchronize()
+    times, calls = [], []
+    with torch.inference_mode():
+        for _ in range(10):
+            network()
+        for _ in range(n):
+            t = time.perf_counter()
+            network()
             times.append(time.perf_counter() - t)
         for _ in range(n):
             t = time.perf_counter()
@@ -130,9 +141,10 @@ def bench_network(args) -> dict:
     data = {"style": st.name, "size": f"{w}x{h}", "frames": n, "network_ms_median": round(med, 2),
             "network_fps": round(1000 / med, 1), "stylize_call_ms_median": round(call, 2),
             "macs_per_pixel": round(macs_per_pixel(net_cpu, 64, 64)),
-            "params": sum(p.numel() for p in st.net.parameters()), "device": str(st.device)}
+            "params": sum(p.numel() for p in st.net.parameters()), "device": str(st.device),
+            "engine": st.engine, "tier": st.tier}
     _emit(args, "network", data, [
-        f"style {st.name} on {data['device']}, {w}x{h}, median of {n} frames after warm-up",
+        f"style {st.name} ({st.tier} tier) on {data['device']} ({st.engine}), {w}x{h}, median of {n} frames after warm-up",
         f"network alone: {med:.1f} ms = {1000 / med:.1f} frames/s   ({data['macs_per_pixel']} MACs/px, "
         f"{data['params']} params)",
         f"uint8 frame in -> uint8 frame out (to-tensor, network, from-tensor): {call:.1f} ms = {1000 / call:.1f} frames/s",

@@ -98,6 +98,8 @@ class StyleWorker:
         self.current = first.name
         self.current_tier = first.tier
         self.work_height = first.work_height
+        self.engine = first.engine
+        self.frame_shape = None  # (h, w) of the frames, known from the first one (for warm-ups)
         self.lock = threading.Lock()
 
     def get(self, name: str, tier: str) -> Stylizer:
@@ -113,7 +115,7 @@ class StyleWorker:
                 have = tier if tier in style.tiers else style.pick_tier("auto", "cpu")
                 st = self.cache.get((name, have))
                 if st is None:
-                    st = Stylizer.from_file(style.tier_path(have), self.device, name)
+                    st = Stylizer.from_file(style.tier_path(have), self.device, name, self.engine)
                     st.tier = have
                     st.work_height = self.work_height
                 self.cache[(name, tier)] = self.cache[(name, have)] = st
@@ -122,12 +124,16 @@ class StyleWorker:
     def preload(self, stop: threading.Event) -> None:
         """Load the other styles (the starting tier first, then the other) in the background,
         so switching never stalls a frame."""
+        # Wait for the first frame: an engine compiles its kernels for the frame size,
+        # so each preloaded style also runs once on a blank frame of that size.
+        while self.frame_shape is None and not stop.wait(0.05):
+            pass
         for tier in (self.current_tier,) + tuple(t for t in TIERS if t != self.current_tier):
             for n in self.names:
                 if stop.is_set():
                     return
                 try:
-                    self.get(n, tier)
+                    self.get(n, tier).run_network(np.zeros(self.frame_shape, np.uint8))
                 except Exception:  # noqa: BLE001 - a broken file is reported when picked
                     pass
 
@@ -140,6 +146,8 @@ class StyleWorker:
             tier = controls.tier
             settings = (controls.strength, controls.keep_colour)
         st = self.get(name, tier)
+        if self.frame_shape is None:
+            self.frame_shape = frame.rgb.shape
         result = st.run_network(frame.rgb)
         if self.slow_s:
             time.sleep(self.slow_s)

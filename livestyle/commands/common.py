@@ -6,6 +6,7 @@ import sys
 
 from ..api import load_style
 from ..devices import DEVICES, network_workers
+from ..engines import ENGINES
 from ..errors import UsageError
 from ..registry import DEFAULT_STYLE, TIER_CHOICES
 from ..stabilize import DEFAULT_STRENGTH
@@ -26,6 +27,8 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     p.add_argument("--preserve-colour", "--preserve-color", dest="preserve_colour", action="store_true",
                    help="keep the input's colours, take the style's luminance texture")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
+    p.add_argument("--engine", default="auto", choices=ENGINES,
+                   help="CPU inference engine: auto (OpenVINO when installed, else torch), torch or openvino")
     p.add_argument("--work-height", type=int, default=work_height,
                    help="stylize frames taller than this at this height and scale the result back up, so "
                         "strokes keep their size relative to the frame and big frames stay fast "
@@ -61,7 +64,8 @@ def check_style_args(args) -> None:
 def style_kwargs(args) -> dict:
     """add_style_args' options as keyword arguments of livestyle.load_style / stylize_video."""
     return {"tier": args.tier, "device": args.device, "model": args.model, "strength": args.strength,
-            "preserve_colour": args.preserve_colour, "work_height": args.work_height, "threads": args.threads}
+            "preserve_colour": args.preserve_colour, "work_height": args.work_height, "threads": args.threads,
+            "engine": args.engine}
 
 
 def make_stylizer(args) -> Stylizer:

@@ -74,3 +74,16 @@ def test_image_bad_input(run_cli, tmp_path):
     r = run_cli("image", tmp_path / "t.png", "-o", tmp_path / "o.png", "--style", "plain")
     assert r.returncode == 2 and "not a readable image" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_export_onnx(run_cli, tmp_path):
+    import onnx
+
+    r = run_cli("export", "alpha", "--tier", "quality", "--onnx", tmp_path / "alpha.onnx")
+    assert r.returncode == 0, r.stderr
+    model = onnx.load(str(tmp_path / "alpha.onnx"))
+    assert model.opset_import[0].version >= 17
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims][1:] == [3, "height", "width"]
+    r = run_cli("export", "beta", "--tier", "quality", "--onnx", tmp_path / "b.onnx")
+    assert r.returncode == 2 and "has no 'quality' tier" in r.stderr
