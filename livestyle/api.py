@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .devices import configure_cpu_threads, pick_device
-from .registry import DEFAULT_STYLE, TIER_CHOICES, find_style
-from .stylize import Stylizer
+from .render.devices import configure_cpu_threads, pick_device
+from .nets.registry import DEFAULT_STYLE, TIER_CHOICES, find_style
+from .render.stylize import Stylizer
 
 
 def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "auto", *,
@@ -31,14 +31,14 @@ def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "aut
     engine: "auto" (OpenVINO on a CPU when installed, else torch), "torch" or "openvino".
     Raises StyleNotFound for an unknown style or a tier the style lacks,
     DeviceError for an unavailable device, ModelFileError for a broken file."""
-    from .engines import ENGINES
+    from .render.engines import ENGINES
 
     if engine not in ENGINES:
         from .errors import UsageError
 
         raise UsageError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     if tier not in TIER_CHOICES:
-        from .registry import StyleNotFound
+        from .nets.registry import StyleNotFound
 
         raise StyleNotFound(f"unknown tier '{tier}' (choose from {', '.join(TIER_CHOICES)})")
     configure_cpu_threads(threads or None)
@@ -65,11 +65,11 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     """Stylize every frame of a video file, in order, timestamps and sound kept
     (what `livestyle video` does); returns the run's summary (frames, fps, ...).
     Ctrl-C finalizes what was written so far (summary["interrupted"] is True)."""
-    from .devices import network_workers
-    from .stabilize import DEFAULT_STRENGTH, Stabilizer
-    from .video_job import run_job
-    from .video_reader import VideoFileSource
-    from .video_writer import check_output_path
+    from .render.devices import network_workers
+    from .render.stabilize import DEFAULT_STRENGTH, Stabilizer
+    from .render.video_job import run_job
+    from .io.video_reader import VideoFileSource
+    from .io.video_writer import check_output_path
 
     check_output_path(output, input)
     source = VideoFileSource(input)

@@ -1,13 +1,13 @@
 """User-facing errors: each becomes one line on stderr and exit code 2."""
 from __future__ import annotations
 
-from .devices import DeviceError
-from .gatys import GatysError
-from .images import ImageError
-from .model_io import ModelFileError
-from .registry import StyleNotFound
-from .train import TrainError
-from .vgg import WeightsError
+from .render.devices import DeviceError
+from .gatys.optimize import GatysError
+from .io.images import ImageError
+from .nets.model_io import ModelFileError
+from .nets.registry import StyleNotFound
+from .nets.train import TrainError
+from .nets.vgg import WeightsError
 
 
 class MediaError(ValueError):

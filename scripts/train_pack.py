@@ -2,7 +2,7 @@
 """Train the shipped style pack, one tier at a time, resumably, within a time budget.
 
 Each style's recipe is a list of stages (crop size, batch, steps, weights); a
-stage is one resumable `livestyle.train` run that warm-starts from the stage
+stage is one resumable `livestyle.nets.train` run that warm-starts from the stage
 before it. The script skips styles whose finished model is already in
 --models-dir, resumes a half-done stage from its checkpoint in --work-dir, and
 stops cleanly (checkpoint written) when --budget-s runs out, so it fits one
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livestyle.train import TrainConfig, TrainingPaused, train  # noqa: E402
+from livestyle.nets.train import TrainConfig, TrainingPaused, train  # noqa: E402
 
 # name: (file, title, painter, year); paintings are public domain (see the credits in each models/NAME.json).
 PACK = {

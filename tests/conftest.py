@@ -11,8 +11,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from livestyle.model_io import save_network  # noqa: E402
-from livestyle.networks import FastStyleNet, JohnsonNet, NetworkConfig  # noqa: E402
+from livestyle.nets.model_io import save_network  # noqa: E402
+from livestyle.nets.networks import FastStyleNet, JohnsonNet, NetworkConfig  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

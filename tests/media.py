@@ -140,3 +140,26 @@ def probe(path: Path) -> dict:
                     end = max(end, float((p.pts + p.duration) * p.time_base))
             info["audio"] = {"codec": a.codec_context.name, "end": end}
     return info
+
+
+def synthetic_photo(h=96, w=128):
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.zeros((h, w, 3), np.float32)
+    img[..., 0] = 0.5 + 0.4 * (xx / w)
+    img[..., 1] = 0.4 + 0.3 * (yy / h)
+    img[..., 2] = 0.3
+    img[(yy - h / 2) ** 2 + (xx - w / 3) ** 2 < (h / 4) ** 2] = (0.9, 0.8, 0.2)  # a "sun"
+    img[yy > 0.7 * h] = (0.2, 0.5, 0.2)  # "grass"
+    rng = np.random.default_rng(3)
+    for _ in range(12):  # "houses": edges and corners at several scales, like a real photo
+        y0, x0 = rng.integers(0, h - 16), rng.integers(0, w - 16)
+        img[y0:y0 + rng.integers(6, 16), x0:x0 + rng.integers(6, 16)] = rng.random(3)
+    img += rng.normal(0, 0.04, img.shape)  # fine texture
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def synthetic_painting(h=128, w=128):
+    yy, xx = np.mgrid[0:h, 0:w]
+    swirl = np.sin(xx / 4 + 3 * np.sin(yy / 9)) * np.cos(yy / 5 - 2 * np.cos(xx / 11))
+    img = np.stack([0.2 + 0.2 * swirl, 0.3 + 0.25 * swirl, 0.6 + 0.35 * swirl], -1)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)

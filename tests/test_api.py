@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import livestyle
-from livestyle.images import read_rgb, write_rgb
-from livestyle.registry import StyleNotFound
+from livestyle.io.images import read_rgb, write_rgb
+from livestyle.nets.registry import StyleNotFound
 from media import probe, write_video
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..camera import CameraSource, parse_size, parse_source
+from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
-from ..pipeline import Channel, Closed, Pipeline
-from ..registry import TIERS, find_style, list_styles
-from ..stabilize import Stabilizer
-from ..stylize import Stylizer
+from ..render.pipeline import Channel, Closed, Pipeline
+from ..nets.registry import TIERS, find_style, list_styles
+from ..render.stabilize import Stabilizer
+from ..render.stylize import Stylizer
 from .common import add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
 WINDOW = "livestyle"
@@ -170,7 +170,7 @@ def run(args) -> int:
     if args.fps is not None:
         check_range("--fps", args.fps, 0, 240)
     if args.record:
-        from ..video_writer import check_output_path  # PyAV only when recording (the CLI parses without it)
+        from ..io.video_writer import check_output_path  # PyAV only when recording (the CLI parses without it)
 
         check_output_path(args.record, None if args.source.isdigit() else args.source)
     headless = args.no_window or not _display_available()
@@ -180,7 +180,7 @@ def run(args) -> int:
     vcam = None
     try:
         if args.virtual_cam:
-            from ..virtual_camera import VirtualCamera
+            from ..io.virtual_camera import VirtualCamera
 
             w, h = source.frame_size
             vcam = VirtualCamera(w, h, source.fps, args.vcam_device, args.vcam_backend)
@@ -245,7 +245,7 @@ class Session:
 
     # --- recording ----------------------------------------------------------
     def start_recording(self, shape) -> None:
-        from ..video_writer import VideoWriter
+        from ..io.video_writer import VideoWriter
 
         path = self.record_path or Path(time.strftime("livestyle-%Y%m%d-%H%M%S.mp4"))
         h, w = shape[:2]
@@ -314,7 +314,7 @@ class Session:
     def snapshot(self) -> None:
         if self.last is None:
             return
-        from ..images import write_rgb
+        from ..io.images import write_rgb
 
         folder = Path(self.args.snapshot_dir)
         folder.mkdir(parents=True, exist_ok=True)

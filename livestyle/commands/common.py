@@ -5,12 +5,12 @@ import argparse
 import sys
 
 from ..api import load_style
-from ..devices import DEVICES, network_workers
-from ..engines import ENGINES
+from ..render.devices import DEVICES, network_workers
+from ..render.engines import ENGINES
 from ..errors import UsageError
-from ..registry import DEFAULT_STYLE, TIER_CHOICES
-from ..stabilize import DEFAULT_STRENGTH
-from ..stylize import Stylizer
+from ..nets.registry import DEFAULT_STYLE, TIER_CHOICES
+from ..render.stabilize import DEFAULT_STRENGTH
+from ..render.stylize import Stylizer
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 

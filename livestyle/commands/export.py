@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engines import ONNX_OPSET, export_onnx
+from ..render.engines import ONNX_OPSET, export_onnx
 from ..errors import UsageError
-from ..model_io import load_network
-from ..registry import TIERS, find_style
+from ..nets.model_io import load_network
+from ..nets.registry import TIERS, find_style
 
 
 def add_parser(sub) -> None:

@@ -1,11 +1,11 @@
 """Turning `--method gatys` options into a GatysConfig and a StyleTarget."""
 from __future__ import annotations
 
-from ..gatys import GatysConfig, GatysError, StyleTarget
-from ..losses import STYLE_LAYERS
-from ..paintings import painting_for_style, parse_multi_style, read_painting
-from ..registry import DEFAULT_STYLE
-from ..vgg import check_relu_layers, load_loss_network
+from ..gatys.optimize import GatysConfig, GatysError, StyleTarget
+from ..nets.losses import STYLE_LAYERS
+from ..gatys.paintings import painting_for_style, parse_multi_style, read_painting
+from ..nets.registry import DEFAULT_STYLE
+from ..nets.vgg import check_relu_layers, load_loss_network
 
 
 def gatys_config(args) -> GatysConfig:

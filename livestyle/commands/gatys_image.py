@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from ..gatys import optimize_image
-from ..images import read_rgb, to_uint8, write_rgb
+from ..gatys.optimize import optimize_image
+from ..io.images import read_rgb, to_uint8, write_rgb
 from .common import say
 from .gatys_common import gatys_config, style_target
 

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ..gatys import optimize_frames
-from ..images import read_rgb, write_rgb
-from ..video_reader import VideoFileSource
-from ..video_writer import VideoWriter, check_output_path
+from ..gatys.optimize import optimize_frames
+from ..io.images import read_rgb, write_rgb
+from ..io.video_reader import VideoFileSource
+from ..io.video_writer import VideoWriter, check_output_path
 from .common import say
 from .gatys_common import gatys_config, style_target
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
-from ..images import IMAGE_EXTENSIONS, ImageError, list_images, read_rgb, write_rgb
+from ..io.images import IMAGE_EXTENSIONS, ImageError, list_images, read_rgb, write_rgb
 from .common import add_style_args, check_range, make_stylizer, say
 
 
@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="resize images by this factor first, 0.05..4")
     p.add_argument("--method", choices=("fast", "gatys"), default="fast",
                    help="fast: feed-forward network (default); gatys: optimize the image itself (slow)")
-    from ..gatys_options import add_gatys_args
+    from ..gatys.options import add_gatys_args
 
     add_gatys_args(p)
     p.add_argument("--quiet", action="store_true")

@@ -16,8 +16,8 @@ def run(args) -> int:
     import torch
 
     from .. import __version__
-    from ..devices import pick_device
-    from ..registry import list_styles, models_dir
+    from ..render.devices import pick_device
+    from ..nets.registry import list_styles, models_dir
 
     dev = pick_device("auto")
     gpu = torch.cuda.get_device_name(0) if dev.type == "cuda" else ""

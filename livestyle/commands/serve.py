@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 import sys
 
-from ..devices import DEVICES
+from ..render.devices import DEVICES
 from ..errors import UsageError
-from ..registry import DEFAULT_STYLE, TIER_CHOICES
+from ..nets.registry import DEFAULT_STYLE, TIER_CHOICES
 
 
 def add_parser(sub) -> None:

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..errors import UsageError
-from ..registry import DEFAULT_STYLE, list_styles, models_dir
+from ..nets.registry import DEFAULT_STYLE, list_styles, models_dir
 
 
 def add_parser(sub) -> None:
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     styles = list_styles()
     if args.sheet:
-        from ..contact_sheet import render_sheet
+        from ..bench.contact_sheet import render_sheet
 
         if not styles:
             raise UsageError(f"no styles installed in {models_dir()}")
@@ -55,8 +55,8 @@ def _describe(style) -> dict:
         meta = style.tier_meta(tier)
         macs = meta.get("macs_per_pixel")
         if macs is None:  # a user's file without its json: count them
-            from ..model_io import load_network
-            from ..networks import macs_per_pixel
+            from ..nets.model_io import load_network
+            from ..nets.networks import macs_per_pixel
 
             macs = round(macs_per_pixel(load_network(path), 64, 64))
         tiers[tier] = {"file": str(path), "bytes": path.stat().st_size, "macs_per_pixel": int(macs)}

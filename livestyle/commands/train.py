@@ -5,10 +5,10 @@ import argparse
 from pathlib import Path
 
 from ..errors import UsageError
-from ..losses import CONTENT_LAYER_TRAIN
-from ..devices import DEVICES
-from ..train import PRECISIONS, TrainConfig, TrainingPaused, train
-from ..vgg import check_relu_layers
+from ..nets.losses import CONTENT_LAYER_TRAIN
+from ..render.devices import DEVICES
+from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
+from ..nets.vgg import check_relu_layers
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).

@@ -5,7 +5,7 @@ import argparse
 import json
 
 from ..api import stylize_video
-from ..registry import DEFAULT_STYLE
+from ..nets.registry import DEFAULT_STYLE
 from .common import PRESETS, add_stream_args, add_style_args, check_range, check_style_args, say, style_kwargs
 
 HELP = """Stylize a video file. Every frame is kept, in order, with its timestamp
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
                    help="x264 speed preset (default superfast: half the encode time of veryfast for ~10%% more bytes)")
     p.add_argument("--method", choices=("fast", "gatys"), default="fast",
                    help="fast: feed-forward network (default); gatys: optimize every frame (slow, offline)")
-    from ..gatys_options import add_gatys_args
+    from ..gatys.options import add_gatys_args
 
     add_gatys_args(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")

@@ -21,8 +21,8 @@ from importlib import resources
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from ..devices import pick_device
-from ..registry import TIER_CHOICES, StyleNotFound, find_style, list_styles
+from ..render.devices import pick_device
+from ..nets.registry import TIER_CHOICES, StyleNotFound, find_style, list_styles
 from .track import LatestFrameTrack, Painter, Settings
 
 # The page and its assets, read from the package once: name -> content type.

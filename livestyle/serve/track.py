@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
-from ..stabilize import Stabilizer
+from ..render.stabilize import Stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
 # does): the cost of a 480-line frame whatever the camera sends.

@@ -76,7 +76,7 @@ def test_keys_switch_style_snapshot_and_quit(xvfb, model_dir, tmp_path):
         xdo("key", "s")
         shots = _wait_for(lambda: list(snaps.glob("*.png")), 10, "'s' to write a snapshot")
         assert len(shots) == 1
-        from livestyle.images import read_rgb
+        from livestyle.io.images import read_rgb
 
         assert read_rgb(shots[0]).shape == (240, 320, 3)  # a real PNG of the stylized frame
 

@@ -8,9 +8,9 @@ import sys
 import time
 
 from media import probe, write_video
-from test_gatys import synthetic_painting, synthetic_photo
+from media import synthetic_painting, synthetic_photo
 
-from livestyle.images import read_rgb, write_rgb
+from livestyle.io.images import read_rgb, write_rgb
 
 GATYS = ("--method", "gatys", "--size", "48", "--iters", "4", "--quiet")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from livestyle.images import read_rgb, write_rgb
+from livestyle.io.images import read_rgb, write_rgb
 
 
 def test_styles_table(run_cli):

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from livestyle.images import write_rgb
-from livestyle.model_io import read_config
+from livestyle.io.images import write_rgb
+from livestyle.nets.model_io import read_config
 
 
 def make_dataset(folder):

@@ -38,7 +38,7 @@ def test_sigint_leaves_playable_partial_file(model_dir, tmp_path):
 
 def test_exception_in_stylize_stage_exits_nonzero_no_threads_left(model_dir, tmp_path, monkeypatch, capsys):
     from livestyle import cli
-    from livestyle.stylize import Stylizer
+    from livestyle.render.stylize import Stylizer
 
     src = write_video(tmp_path / "in.mp4", frames=30)
     calls = {"n": 0}

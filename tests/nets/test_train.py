@@ -1,0 +1,104 @@
+"""Warm starts in livestyle.nets.train: a deeper network picks up exactly where the source left off."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from livestyle.nets.model_io import load_network, save_network
+from livestyle.nets.networks import FastStyleNet, NetworkConfig
+from livestyle.nets.train import TrainConfig, TrainError, _initial_network
+
+
+def _source(tmp_path, blocks=2):
+    torch.manual_seed(0)
+    net = FastStyleNet(NetworkConfig(res_blocks=blocks))
+    with torch.no_grad():  # non-trivial norms, so an added block that was not the identity would show
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    path = tmp_path / "src.safetensors"
+    save_network(net, path)
+    return path
+
+
+def _cfg(path, **kw):
+    return TrainConfig(style_image="unused", data="unused", name="t", init_from=str(path), **kw)
+
+
+def test_added_residual_blocks_start_as_identity(tmp_path):
+    path = _source(tmp_path)
+    src = load_network(path).eval()  # as stored (fp16 weights)
+    net = _initial_network(_cfg(path, res_blocks=4)).eval()
+    assert net.config.res_blocks == 4 and len(net.res) == 4
+    x = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        assert torch.allclose(net(x), src(x), atol=1e-6)
+    # ...and the added blocks can learn: their convs and norms are trainable parameters.
+    assert all(p.requires_grad for p in net.res[3].parameters())
+
+
+def test_warm_start_keeps_the_source_depth_by_default(tmp_path):
+    path = _source(tmp_path, blocks=3)
+    assert _initial_network(_cfg(path)).config.res_blocks == 3
+
+
+def test_warm_start_cannot_drop_blocks_or_change_architecture(tmp_path):
+    path = _source(tmp_path, blocks=3)
+    with pytest.raises(TrainError, match="fewer"):
+        _initial_network(_cfg(path, res_blocks=2))
+    with pytest.raises(TrainError, match="not 'quality'"):
+        _initial_network(_cfg(path, arch="quality"))
+
+
+def test_fresh_network_takes_the_requested_depth():
+    net = _initial_network(TrainConfig(style_image="x", data="x", name="t", res_blocks=3))
+    assert len(net.res) == 3
+
+
+def _tiny_data(tmp_path):
+    import numpy as np
+
+    from livestyle.io.images import write_rgb
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        write_rgb(tmp_path / "photos" / f"p{i}.png", (rng.random((40, 56, 3)) * 255).astype(np.uint8))
+    yy, xx = np.mgrid[0:80, 0:80]
+    write_rgb(tmp_path / "paint.png", np.stack([xx * 3, yy * 3, (xx + yy) % 255], -1).astype(np.uint8))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_two_steps_through_the_device_generic_loop(tmp_path, precision):
+    """The loop the GPU runs (photos on the device, autocast, float32 losses, SWD term,
+    CPU checkpoints), on the CPU."""
+    import json
+
+    from livestyle.nets.train import train
+
+    _tiny_data(tmp_path)
+    cfg = TrainConfig(style_image=str(tmp_path / "paint.png"), data=str(tmp_path / "photos"), name="t",
+                      out_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "w"), arch="quality", widths=(4, 8, 8),
+                      size=32, style_size=64, batch=2, steps=2, device="cpu", precision=precision, swd_weight=1.0,
+                      checkpoint_every_s=0)
+    path = train(cfg, progress=False)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["training"]["precision"] == precision and meta["training"]["steps"] == 2
+    losses = meta["training"]["final_losses"]
+    assert all(v == v and abs(v) < 1e6 for v in losses.values()) and losses["swd"] > 0
+    ckpt = torch.load(tmp_path / "w" / "checkpoint.pt", weights_only=True)
+    assert all(v.device.type == "cpu" for v in ckpt["model"].values())  # resumes on any device
+
+
+def test_sliced_wasserstein_targets():
+    from livestyle.nets.losses import SlicedWassersteinTargets
+
+    torch.manual_seed(0)
+    target = {"relu1_1": torch.randn(1, 8, 64, 64)}
+    swd = SlicedWassersteinTargets(target, directions=8, points=1024)
+    gen = torch.Generator().manual_seed(0)
+    same = swd.loss({"relu1_1": torch.randn(2, 8, 32, 32)}, gen)
+    moved = swd.loss({"relu1_1": torch.randn(2, 8, 32, 32) * 2 + 1}, gen)
+    assert same.shape == (2,) and float(same.max()) < 0.05 < float(moved.min())
+    x = (torch.randn(1, 8, 16, 16) * 2 + 1).requires_grad_()
+    swd.loss({"relu1_1": x}, gen).sum().backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0

@@ -1,0 +1,48 @@
+"""Stylizer: padding, cropping, work height and blending around a real network."""
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import identity_net, random_net
+from livestyle.nets.networks import FastStyleNet, NetworkConfig, default_config
+from livestyle.render.stabilize import Stabilizer
+from livestyle.render.stylize import Stylizer
+
+
+def gradient(h: int, w: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1), (x + y) % 256], -1).astype(np.uint8)
+
+
+def test_odd_sizes_come_back_the_same_size():
+    st = Stylizer(random_net(0))
+    for h, w in ((37, 53), (240, 321), (8, 8)):
+        assert st(gradient(h, w)).shape == (h, w, 3)
+
+
+def test_default_network_needs_no_border_and_keeps_sizes():
+    st = Stylizer(FastStyleNet(default_config("fast")))
+    assert st.border == 0
+    assert st(gradient(101, 203)).shape == (101, 203, 3)
+
+
+def test_work_height_runs_small_and_returns_full_size():
+    st = Stylizer(identity_net())
+    frame = gradient(720, 1280)
+    st.work_height = 360
+    out = st(frame, Stabilizer())
+    assert out.shape == frame.shape
+    # The identity network through a 2x down/up scale stays close to the smooth input.
+    assert np.abs(out.astype(int) - frame.astype(int))[8:-8, 8:-8].mean() < 4
+
+
+def test_strength_zero_returns_the_input():
+    st = Stylizer(random_net(1))
+    st.strength = 0.0
+    frame = gradient(48, 64)
+    assert np.array_equal(st(frame), frame)
+
+
+def test_legacy_network_gets_a_border():
+    legacy = FastStyleNet(NetworkConfig.from_dict({"arch": "fast", "widths": [8, 16], "res_blocks": 1}))
+    assert Stylizer(legacy).border > 0
