@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("video", "cam", "image", "styles", "info", "train", "bench", "export", "serve")
+COMMANDS = ("video", "cam", "image", "styles", "info", "train", "bench", "export", "distill", "serve")
 
 
 class _Parser(argparse.ArgumentParser):

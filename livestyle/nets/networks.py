@@ -38,6 +38,9 @@ class NetworkConfig:
     # and networks trained that way paint stripes along the edges (~30 px);
     # reflect hides the edge (+0.7 ms at 640x480) and the stylizer needs no border.
     stem_padding: str = "reflect"
+    # "fast" only: "" is the v2 design above (FastStyleNet), "v3" the full-resolution
+    # design of live_net.LiveStyleNet.
+    design: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -54,6 +57,7 @@ class NetworkConfig:
             mid=str(d.get("mid", "full")),
             padding=str(d.get("padding", "zeros")),
             stem_padding=str(d.get("stem_padding", "zeros")),
+            design=str(d.get("design", "")),
         )
 
 
@@ -277,11 +281,20 @@ ARCHITECTURES = {"fast": FastStyleNet, "quality": JohnsonNet}
 
 
 def build_network(config: NetworkConfig) -> nn.Module:
+    if config.arch == "fast" and config.design == "v3":
+        from .live_net import LiveStyleNet
+
+        return LiveStyleNet(config)
+    if config.design:
+        raise ValueError(f"unknown {config.arch!r} design {config.design!r}")
     try:
         cls = ARCHITECTURES[config.arch]
     except KeyError:
         raise ValueError(f"unknown architecture {config.arch!r} (known: {', '.join(ARCHITECTURES)})") from None
     return cls(config)
+
+
+V3_CONFIG = NetworkConfig(arch="fast", widths=(16, 32, 64), res_blocks=2, design="v3")
 
 
 def default_config(arch: str) -> NetworkConfig:

@@ -111,3 +111,19 @@ def test_fast_cpu_inference_path_matches_the_reference_ops(shape):
         fast = net(x.to(memory_format=torch.channels_last))
     assert fast.shape == reference.shape
     assert torch.allclose(fast, reference, atol=1e-5)
+
+
+def test_v3_fast_design():
+    from livestyle.nets.live_net import LiveStyleNet
+    from livestyle.nets.networks import V3_CONFIG
+
+    net = build_network(V3_CONFIG)
+    assert isinstance(net, LiveStyleNet) and not net.needs_border
+    assert NetworkConfig.from_dict(V3_CONFIG.to_dict()) == V3_CONFIG
+    assert 4000 < macs_per_pixel(net, 64, 64) < 7000
+    y = net.eval()(torch.rand(1, 3, 40, 64))
+    assert y.shape == (1, 3, 40, 64) and 0 <= float(y.min()) and float(y.max()) <= 1
+    # no bilinear path: every upsampling is nearest + a learned convolution
+    assert not any(isinstance(m, torch.nn.Upsample) for m in net.modules())
+    with pytest.raises(ValueError, match="design"):
+        build_network(NetworkConfig(arch="fast", design="v9"))

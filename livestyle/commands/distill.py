@@ -1,0 +1,58 @@
+"""`livestyle distill`: a live (fast) network that copies a quality network."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+from ..nets.distill import DistillConfig, distill
+from ..nets.registry import find_style
+from ..nets.train import PRECISIONS, TrainingPaused
+from ..render.devices import DEVICES
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("distill", help="train a live (fast) network from a quality network",
+                       description="The student (the v3 fast design) learns to paint what the teacher paints, "
+                                   "on crops of your photos, plus a stability term for video.")
+    p.add_argument("--teacher", required=True, help="a style name (its quality tier) or a quality .safetensors file")
+    p.add_argument("--data", required=True, help="folder of photos (searched recursively)")
+    p.add_argument("--name", required=True, help="writes OUT_DIR/NAME.safetensors and NAME.json")
+    p.add_argument("--out-dir", default="models", help="default models/ (the fast tier)")
+    p.add_argument("--work-dir", default="", help="checkpoints and the teacher's paintings (default runs/distill-NAME)")
+    p.add_argument("--crops", type=int, default=2000, help="crops the teacher paints once (default 2000)")
+    p.add_argument("--size", type=int, default=256, help="crop size (default 256)")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--gradient-weight", type=float, default=1.0, help="weight of the image-gradient L1 (strokes)")
+    p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--init-from", default="", help="continue from a finished student")
+    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument("--precision", default="auto", choices=PRECISIONS)
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work dir")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if not Path(args.data).is_dir():
+        raise UsageError(f"--data is not a folder: {args.data}")
+    teacher = Path(args.teacher)
+    if not args.teacher.endswith(".safetensors"):
+        teacher = find_style(args.teacher).tier_path("quality")
+    for name in ("gradient_weight", "stability_weight", "lr"):
+        v = getattr(args, name)
+        if not (0 <= v < 1e6):
+            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
+    cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=args.out_dir,
+                        work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,
+                        batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
+                        stability_weight=args.stability_weight, init_from=args.init_from,
+                        device=args.device, precision=args.precision)
+    try:
+        path = distill(cfg, resume=args.resume, progress=not args.quiet)
+    except TrainingPaused as p:
+        print(f"paused at step {p.args[0]}; continue with --resume")
+        return 0
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,253 @@
+"""Distillation: a live (`fast`, v3) network trained to copy a quality network.
+
+A light network trained from the perceptual losses alone learns slowly and
+unstably (the LITNet authors report it; this project's v2 networks show it:
+colour washes, halos). Copying a teacher that already paints well is an
+easier, denser target: every pixel says what to draw. So:
+
+1. A fixed set of crops of the training photos is cut once (seeded) and the
+   teacher paints each once; both are kept as uint8 in memory and cached in
+   the work folder (a resumed run does not repaint them).
+2. The student is trained on pixel (L1) and image-gradient (L1 of x/y
+   differences: strokes and edges, not just colours) losses to the teacher's
+   output, plus the stability term of `train` (its output for a slightly
+   warped, noised input equals its warped output), so live video stays calm.
+   No VGG in the loop: a step costs a few student passes, minutes per style on
+   a CPU.
+
+Resumable like `train` (checkpoints, batches seeded by step), on any device.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from .. import __version__
+from ..render.devices import DeviceError, pick_device
+from .model_io import ModelFileError, load_network, save_network
+from .networks import V3_CONFIG, build_network, macs_per_pixel
+from .photo_bank import PhotoBank, PhotoBankError
+from .train import TrainError, TrainingPaused, _device_name, _save_checkpoint, random_small_warp, use_bf16
+
+
+@dataclass
+class DistillConfig:
+    teacher: str
+    data: str
+    name: str
+    out_dir: str = "models"
+    work_dir: str = ""
+    crops: int = 2000
+    size: int = 256
+    steps: int = 3000
+    batch: int = 8
+    lr: float = 2e-3
+    pixel_weight: float = 1.0
+    gradient_weight: float = 1.0
+    stability_weight: float = 20.0
+    widths: tuple[int, ...] = V3_CONFIG.widths
+    res_blocks: int = V3_CONFIG.res_blocks
+    init_from: str = ""
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+    threads: int = 0
+    checkpoint_every_s: float = 120.0
+    credits: dict = field(default_factory=dict)
+
+    def resolved_work_dir(self) -> Path:
+        return Path(self.work_dir or os.path.join("runs", f"distill-{self.name}"))
+
+
+def _lr(cfg: DistillConfig, step: int) -> float:
+    warm = min(1.0, (step + 1) / 100)
+    frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
+    return cfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def gradient_l1(y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """L1 between the horizontal and vertical differences of two images: edges and strokes."""
+    dx = (y[..., :, 1:] - y[..., :, :-1]) - (t[..., :, 1:] - t[..., :, :-1])
+    dy = (y[..., 1:, :] - y[..., :-1, :]) - (t[..., 1:, :] - t[..., :-1, :])
+    return dx.abs().mean() + dy.abs().mean()
+
+
+def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(crops, teacher's paintings of them), uint8 (N, 3, S, S); cached in the work folder."""
+    cache = cfg.resolved_work_dir() / f"teacher-{cfg.crops}x{cfg.size}-seed{cfg.seed}.safetensors"
+    if cache.exists():
+        data = load_file(str(cache))
+        return data["crops"].to(device), data["painted"].to(device)
+    try:
+        photos = PhotoBank(cfg.data, cfg.size, device)
+    except PhotoBankError as e:
+        raise TrainError(str(e)) from None
+    gen = torch.Generator().manual_seed(cfg.seed * 7919 + 1)
+    crops, painted = [], []
+    with torch.inference_mode():
+        for start in range(0, cfg.crops, 8):
+            x = photos.batch(min(8, cfg.crops - start), gen)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                t = teacher(x)
+            crops.append(x.mul(255).round_().to(torch.uint8))
+            painted.append(t.float().clamp(0, 1).mul(255).round_().to(torch.uint8))
+    crops_t, painted_t = torch.cat(crops), torch.cat(painted)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.name + ".tmp")
+    save_file({"crops": crops_t.cpu().contiguous(), "painted": painted_t.cpu().contiguous()}, str(tmp))
+    os.replace(tmp, cache)
+    return crops_t, painted_t
+
+
+def _student(cfg: DistillConfig):
+    if cfg.init_from:
+        try:
+            net = load_network(cfg.init_from)
+        except ModelFileError as e:
+            raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
+        return net.train()
+    return build_network(replace(V3_CONFIG, widths=tuple(cfg.widths), res_blocks=cfg.res_blocks))
+
+
+def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None,
+            deadline: float | None = None) -> Path:
+    """Train the student; returns the written .safetensors (TrainingPaused when stopped early)."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    for name in ("crops", "size", "steps", "batch"):
+        if getattr(cfg, name) <= 0:
+            raise TrainError(f"--{name} must be positive")
+    if cfg.size % 8 or cfg.size < 32:
+        raise TrainError("--size must be a multiple of 8 and at least 32")
+    try:
+        device = pick_device(cfg.device)
+        teacher = load_network(cfg.teacher)
+    except DeviceError as e:
+        raise TrainError(str(e)) from None
+    except ModelFileError as e:
+        raise TrainError(f"--teacher: {str(e).splitlines()[0]}") from None
+    bf16 = use_bf16(cfg.precision, device)
+    memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    teacher = teacher.eval().to(device, memory_format=memory)
+    torch.manual_seed(cfg.seed)
+    crops, painted = teacher_set(cfg, teacher, device, bf16)
+    del teacher
+
+    net = _student(cfg).to(device, memory_format=memory)
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    work = cfg.resolved_work_dir()
+    ckpt_path = work / "checkpoint.pt"
+    step, elapsed, last = 0, 0.0, {}
+    if resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        net.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optim"])
+        step, elapsed, last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc=f"distill {cfg.name}", unit="step", dynamic_ncols=True)
+    interrupted = False
+
+    def on_term(*_):
+        nonlocal interrupted
+        interrupted = True
+
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, on_term) if main else None
+    t_start, t_ckpt, done_here = time.monotonic() - elapsed, time.monotonic(), 0
+    try:
+        while step < cfg.steps and not interrupted:
+            gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            idx = torch.randint(len(crops), (cfg.batch,), generator=gen).to(device)
+            x = crops[idx].float().div_(255)
+            t = painted[idx].float().div_(255)
+            if bool(torch.rand(1, generator=gen) < 0.5):
+                x, t = x.flip(3), t.flip(3)
+            x, t = x.contiguous(memory_format=memory), t.contiguous(memory_format=memory)
+            for g in opt.param_groups:
+                g["lr"] = _lr(cfg, step)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                y = net(x)
+            y = y.float()
+            l_pixel = (y - t).abs().mean()
+            l_grad = gradient_l1(y, t)
+            loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
+            l_stab = torch.zeros((), device=device)
+            if cfg.stability_weight > 0:
+                grid = random_small_warp(x, gen)
+                x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+                x2 = (x2 + torch.randn(x2.shape, generator=gen).to(device) * 0.02).clamp(0, 1)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    y2 = net(x2)
+                y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
+                l_stab = F.mse_loss(y2.float(), y_warped)
+                loss = loss + cfg.stability_weight * l_stab
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            done_here += 1
+            last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
+                    "stability": l_stab.item()}
+            if bar is not None:
+                bar.set_postfix(px=f"{last['pixel']:.4f}", grad=f"{last['gradient']:.4f}",
+                                stab=f"{last['stability']:.5f}")
+                bar.update(1)
+            if time.monotonic() - t_ckpt > cfg.checkpoint_every_s:
+                _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
+                t_ckpt = time.monotonic()
+            if (stop_after is not None and done_here >= stop_after) or (deadline and time.monotonic() >= deadline):
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
+    if step < cfg.steps:
+        raise KeyboardInterrupt if interrupted else TrainingPaused(step)
+    return _export(cfg, net, step, time.monotonic() - t_start, last,
+                   {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"})
+
+
+def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run: dict) -> Path:
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    net = net.eval().to("cpu", memory_format=torch.contiguous_format)
+    path = out / f"{cfg.name}.safetensors"
+    save_network(net, path)
+    teacher_meta = Path(cfg.teacher).with_suffix(".json")
+    credits = dict(cfg.credits)
+    if teacher_meta.exists():
+        t = json.loads(teacher_meta.read_text())
+        credits = {k: t[k] for k in ("title", "painter", "year", "credits") if k in t} | credits
+    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir")}
+    recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
+    meta = {
+        "name": cfg.name, **credits, "arch": "fast", "tier": "fast", "design": net.config.design,
+        "params": sum(p.numel() for p in net.parameters()),
+        "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
+        "training": {"method": "distillation", "teacher": os.path.basename(cfg.teacher), "recipe": recipe,
+                     "steps": steps, "wall_seconds": round(wall, 1), **run,
+                     "final_losses": {k: round(v, 5) for k, v in losses.items()},
+                     "livestyle": __version__, "torch": torch.__version__},
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path

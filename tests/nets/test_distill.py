@@ -1,0 +1,71 @@
+"""Distillation: a v3 student learns from a quality teacher's paintings."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from livestyle.io.images import write_rgb
+from livestyle.nets.distill import DistillConfig, distill, gradient_l1
+from livestyle.nets.model_io import load_network, read_config, save_network
+from livestyle.nets.networks import JohnsonNet, NetworkConfig
+from livestyle.nets.train import TrainingPaused
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "photos").mkdir()
+    for i in range(4):
+        write_rgb(tmp_path / "photos" / f"p{i}.png", (rng.random((48, 64, 3)) * 255).astype(np.uint8))
+    torch.manual_seed(0)
+    teacher = JohnsonNet(NetworkConfig(arch="quality", widths=(4, 8, 8), res_blocks=1))
+    save_network(teacher, tmp_path / "teacher.safetensors")
+    (tmp_path / "teacher.json").write_text(json.dumps({"title": "T", "painter": "P", "year": "2026"}))
+    return tmp_path
+
+
+def _cfg(tmp_path, **kw):
+    base = dict(teacher=str(tmp_path / "teacher.safetensors"), data=str(tmp_path / "photos"), name="s",
+                out_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"), crops=12, size=32, steps=6,
+                batch=4, widths=(4, 8, 8), res_blocks=1, device="cpu", checkpoint_every_s=0)
+    base.update(kw)
+    return DistillConfig(**base)
+
+
+def test_distill_writes_a_v3_fast_model_with_the_teachers_credits(setup):
+    path = distill(_cfg(setup), progress=False)
+    config = read_config(path)
+    assert (config.arch, config.design) == ("fast", "v3")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["title"] == "T" and meta["tier"] == "fast" and meta["training"]["method"] == "distillation"
+    assert meta["training"]["steps"] == 6 and meta["training"]["teacher"] == "teacher.safetensors"
+    out = load_network(path)(torch.rand(1, 3, 40, 56))
+    assert out.shape == (1, 3, 40, 56)
+
+
+def test_paused_then_resumed_equals_uninterrupted(setup):
+    with pytest.raises(TrainingPaused):
+        distill(_cfg(setup), progress=False, stop_after=3)
+    cache = list((setup / "work").glob("teacher-*.safetensors"))
+    assert len(cache) == 1  # the teacher painted the crops once; the resumed run reads them
+    a = load_network(distill(_cfg(setup), resume=True, progress=False))
+    b = load_network(distill(_cfg(setup, out_dir=str(setup / "ref"), work_dir=str(setup / "w2")), progress=False))
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.allclose(va, vb, atol=1e-2), k
+
+
+def test_gradient_loss_sees_edges_not_offsets():
+    flat = torch.zeros(1, 3, 8, 8)
+    assert float(gradient_l1(flat + 0.5, flat)) == 0.0  # a colour shift has the same edges
+    edge = flat.clone()
+    edge[..., 4:] = 1.0
+    assert float(gradient_l1(edge, flat)) > 0
+
+
+def test_distill_cli_names_a_style_without_a_quality_tier(run_cli, tmp_path):
+    (tmp_path / "photos").mkdir()
+    r = run_cli("distill", "--teacher", "beta", "--data", tmp_path / "photos", "--name", "x")
+    assert r.returncode == 2 and "has no 'quality' tier" in r.stderr
