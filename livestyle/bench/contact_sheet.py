@@ -24,16 +24,32 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([tile, bar], 0)
 
 
+def _row(tiles: list[np.ndarray]) -> np.ndarray:
+    h = max(t.shape[0] for t in tiles)
+    return np.concatenate([np.pad(t, ((0, h - t.shape[0]), (0, 0), (0, 0)), constant_values=255) for t in tiles], 1)
+
+
 def render_sheet(styles, out: str | Path, photo_paths: list[Path], width: int = 320,
-                 photos: list[np.ndarray] | None = None) -> Path:
+                 photos: list[np.ndarray] | None = None, tiers=("fast", "quality")) -> Path:
+    """One row per style: each photo painted by each of the style's tiers (a blank tile
+    where the style lacks a tier), under a header row with the photos themselves."""
     photos = photos or ([read_rgb(p) for p in photo_paths] if photo_paths else [_default_photo()])
-    rows = []
-    for photo in photos:
-        small = resize_long_side(photo, width)
-        tiles = [_label(small, "photo")]
-        for style in styles:
-            tiles.append(_label(Stylizer.from_file(style.model_path, "cpu", style.name)(small), style.name))
-        rows.append(np.concatenate(tiles, 1))
+    smalls = [resize_long_side(p, width) for p in photos]
+    shown = [t for t in tiers if any(t in s.tiers for s in styles)]
+    header = []
+    for small in smalls:
+        header.append(_label(small, "photo"))
+        header.extend(_label(np.full_like(small, 255), "") for _ in shown[1:])
+    rows = [_row(header)]
+    for style in styles:
+        stylizers = {t: Stylizer.from_file(p, "cpu", style.name) for t, p in style.tiers.items() if t in shown}
+        tiles = []
+        for small in smalls:
+            for tier in shown:
+                st = stylizers.get(tier)
+                tile = st(small) if st is not None else np.full_like(small, 255)
+                tiles.append(_label(tile, f"{style.name} ({tier})" if st is not None else ""))
+        rows.append(_row(tiles))
     w = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, w - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     out = Path(out)

@@ -22,13 +22,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
@@ -36,7 +33,8 @@ from ..render.devices import DeviceError, pick_device
 from .model_io import ModelFileError, load_network, save_network
 from .networks import V3_CONFIG, build_network, macs_per_pixel
 from .photo_bank import PhotoBank, PhotoBankError
-from .train import TrainError, TrainingPaused, _device_name, _save_checkpoint, random_small_warp, use_bf16
+from .train import TrainError, _device_name, stability_loss, use_bf16
+from .training_run import TrainingRun
 
 
 @dataclass
@@ -143,37 +141,13 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     del teacher
 
     net = _student(cfg).to(device, memory_format=memory)
-    net.train()
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    work = cfg.resolved_work_dir()
-    ckpt_path = work / "checkpoint.pt"
-    step, elapsed, last = 0, 0.0, {}
-    if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        net.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optim"])
-        step, elapsed, last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, desc=f"distill {cfg.name}", unit="step", dynamic_ncols=True)
-    interrupted = False
-
-    def on_term(*_):
-        nonlocal interrupted
-        interrupted = True
-
-    import threading
-
-    main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, on_term) if main else None
-    t_start, t_ckpt, done_here = time.monotonic() - elapsed, time.monotonic(), 0
-    try:
-        while step < cfg.steps and not interrupted:
+    run = TrainingRun(cfg.resolved_work_dir(), asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress,
+                      desc=f"distill {cfg.name}", checkpoint_every_s=cfg.checkpoint_every_s, stop_after=stop_after,
+                      deadline=deadline)
+    with run:
+        while run.running():
+            step = run.step
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             idx = torch.randint(len(crops), (cfg.batch,), generator=gen).to(device)
             x = crops[idx].float().div_(255)
@@ -191,39 +165,17 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
             l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
-                grid = random_small_warp(x, gen)
-                x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-                x2 = (x2 + torch.randn(x2.shape, generator=gen).to(device) * 0.02).clamp(0, 1)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    y2 = net(x2)
-                y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
-                l_stab = F.mse_loss(y2.float(), y_warped)
+                l_stab = stability_loss(net, x, y, gen, bf16)
                 loss = loss + cfg.stability_weight * l_stab
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            step += 1
-            done_here += 1
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
                     "stability": l_stab.item()}
-            if bar is not None:
-                bar.set_postfix(px=f"{last['pixel']:.4f}", grad=f"{last['gradient']:.4f}",
-                                stab=f"{last['stability']:.5f}")
-                bar.update(1)
-            if time.monotonic() - t_ckpt > cfg.checkpoint_every_s:
-                _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
-                t_ckpt = time.monotonic()
-            if (stop_after is not None and done_here >= stop_after) or (deadline and time.monotonic() >= deadline):
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
-        _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
-    if step < cfg.steps:
-        raise KeyboardInterrupt if interrupted else TrainingPaused(step)
-    return _export(cfg, net, step, time.monotonic() - t_start, last,
+            run.step_done(last, {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
+                                 "stab": f"{last['stability']:.5f}"})
+    wall = run.finish()
+    return _export(cfg, net, run.step, wall, run.last,
                    {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"})
 
 

@@ -25,8 +25,6 @@ import json
 import math
 import os
 import random
-import signal
-import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from .losses import (CONTENT_LAYER_TRAIN, SlicedWassersteinTargets, content_loss
 from .model_io import save_network
 from .networks import build_network, default_config, macs_per_pixel
 from .photo_bank import PhotoBank, PhotoBankError
+from .training_run import TrainingPaused, TrainingRun  # noqa: F401  (TrainingPaused: re-exported)
 from .vgg import load_loss_network
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -201,26 +200,6 @@ def _load_init_from(cfg: TrainConfig) -> nn.Module:
     return src
 
 
-def _to_cpu(obj):
-    """A state dict (nested) with every tensor on the CPU: checkpoints move between devices."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu")
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
-
-def _save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    state = {k: v.contiguous() for k, v in _to_cpu(net.state_dict()).items()}
-    torch.save({"model": state, "optim": _to_cpu(opt.state_dict()), "step": step,
-                "elapsed": elapsed, "losses": losses}, tmp)
-    os.replace(tmp, path)
-
-
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None,
           deadline: float | None = None) -> Path:
     """Train; returns the path of the written .safetensors. `stop_after` ends the
@@ -260,34 +239,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     net = _initial_network(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     work = cfg.resolved_work_dir()
-    ckpt_path = work / "checkpoint.pt"
-    step, elapsed, last = 0, 0.0, {}
-    if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        net.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optim"])  # Adam moves its state to the parameters' device
-        step, elapsed, last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, desc=cfg.name, unit="step", dynamic_ncols=True)
-    interrupted = False
-
-    def on_term(*_):
-        nonlocal interrupted
-        interrupted = True
-
-    old_term = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
-    net.train()
-    t_ckpt = time.monotonic()
-    t_start = time.monotonic() - elapsed
-    done_here = 0
-    try:
-        while step < cfg.steps and not interrupted:
+    run = TrainingRun(work, asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress, desc=cfg.name,
+                      checkpoint_every_s=cfg.checkpoint_every_s, stop_after=stop_after, deadline=deadline,
+                      on_checkpoint=lambda: save_network(net, work / f"{cfg.name}.safetensors"))
+    with run:
+        while run.running():
+            step = run.step
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             x = photos.batch(cfg.batch, gen).contiguous(memory_format=memory)
             for g in opt.param_groups:
@@ -302,54 +259,30 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
                     + cfg.swd_weight * l_swd)
             l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
-                grid = random_small_warp(x, gen)
-                x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-                x2 = (x2 + torch.randn(x2.shape, generator=gen).to(device) * 0.02).clamp(0, 1)
-                y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    y2 = net(x2)
-                l_stab = F.mse_loss(y2.float(), y_warped)
+                l_stab = stability_loss(net, x, y, gen, bf16)
                 loss = loss + cfg.stability_weight * l_stab
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            step += 1
-            done_here += 1
             last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
                     "swd": l_swd.item(), "tv": l_tv.item(), "stability": l_stab.item()}
-            if bar is not None:
-                bar.set_postfix(c=f"{last['content']:.3f}", s=f"{last['style']:.3f}", swd=f"{last['swd']:.3f}",
-                                stab=f"{last['stability']:.4f}")
-                bar.update(1)
-            if time.monotonic() - t_ckpt > cfg.checkpoint_every_s:
-                _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
-                save_network(net, work / f"{cfg.name}.safetensors")
-                t_ckpt = time.monotonic()
-            if stop_after is not None and done_here >= stop_after:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
-        _save_checkpoint(ckpt_path, net, opt, step, time.monotonic() - t_start, last)
-
-    if step < cfg.steps:
-        raise KeyboardInterrupt if interrupted else TrainingPaused(step)
-    run = {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"}
-    return _export(cfg, net, step, time.monotonic() - t_start, last, run)
+            run.step_done(last, {"c": f"{last['content']:.3f}", "s": f"{last['style']:.3f}",
+                                 "swd": f"{last['swd']:.3f}", "stab": f"{last['stability']:.4f}"})
+    wall = run.finish()
+    return _export(cfg, net, run.step, wall, run.last,
+                   {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"})
 
 
-class TrainingPaused(Exception):
-    """Training stopped early on request (stop_after); resume to finish."""
-
-
-def _main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
+def stability_loss(net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16: bool) -> torch.Tensor:
+    """The network's output for a slightly warped, noised copy of `x` against its own
+    output `y` warped the same way (Gupta et al. 2017; Wang et al. 2020)."""
+    grid = random_small_warp(x, gen)
+    x2 = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    x2 = (x2 + torch.randn(x2.shape, generator=gen).to(x.device) * 0.02).clamp(0, 1)
+    y_warped = F.grid_sample(y, grid, padding_mode="border", align_corners=False)
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        y2 = net(x2)
+    return F.mse_loss(y2.float(), y_warped)
 
 
 def _device_name(device: torch.device) -> str:

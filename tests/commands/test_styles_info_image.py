@@ -45,7 +45,8 @@ def test_styles_sheet(run_cli, tmp_path):
     r = run_cli("styles", "--sheet", tmp_path / "sheet.png", "--photo", tmp_path / "p.png", "--width", "80")
     assert r.returncode == 0, r.stderr
     sheet = read_rgb(tmp_path / "sheet.png")
-    assert sheet.shape[1] == 80 * 4  # the photo + 3 styles
+    # one row per style (alpha, beta, plain) under the photo's row; a column per tier (alpha has two)
+    assert sheet.shape[1] == 80 * 2 and sheet.shape[0] == 4 * (60 + 22)
 
 
 def test_info(run_cli):

@@ -1,0 +1,119 @@
+"""What every training loop here shares (train, distill): resuming from the work
+folder's checkpoint, a progress bar, SIGTERM as a clean stop, a checkpoint every
+few minutes and on the way out, and the early stops tests and time budgets use.
+
+    with TrainingRun(work, config, net, opt, steps, ...) as run:
+        while run.running():
+            ...one step...
+            run.step_done(losses, bar_postfix)
+    run.finish()   # TrainingPaused / KeyboardInterrupt when it stopped early
+
+Checkpoints hold CPU tensors, so a run started on one device resumes on another.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+
+class TrainingPaused(Exception):
+    """Training stopped early on request (stop_after or a deadline); resume to finish."""
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def save_checkpoint(path: Path, net, opt, step: int, elapsed: float, losses: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    state = {k: v.contiguous() for k, v in _to_cpu(net.state_dict()).items()}
+    torch.save({"model": state, "optim": _to_cpu(opt.state_dict()), "step": step,
+                "elapsed": elapsed, "losses": losses}, tmp)
+    os.replace(tmp, path)
+
+
+class TrainingRun:
+    def __init__(self, work: Path, config: dict, net, opt, steps: int, *, resume: bool, progress: bool, desc: str,
+                 checkpoint_every_s: float, stop_after: int | None = None, deadline: float | None = None,
+                 on_checkpoint=None):
+        self.work, self.config, self.net, self.opt, self.steps = Path(work), config, net, opt, steps
+        self.resume, self.progress, self.desc = resume, progress, desc
+        self.checkpoint_every_s, self.stop_after, self.deadline = checkpoint_every_s, stop_after, deadline
+        self.on_checkpoint = on_checkpoint  # e.g. also write the current network for a look
+        self.ckpt_path = self.work / "checkpoint.pt"
+        self.step, self.last, self.interrupted = 0, {}, False
+        self._bar = self._old_term = None
+
+    def __enter__(self) -> "TrainingRun":
+        elapsed = 0.0
+        if self.resume and self.ckpt_path.exists():
+            ckpt = torch.load(self.ckpt_path, map_location="cpu", weights_only=True)
+            self.net.load_state_dict(ckpt["model"])
+            self.opt.load_state_dict(ckpt["optim"])  # Adam moves its state to the parameters' device
+            self.step, elapsed, self.last = int(ckpt["step"]), float(ckpt["elapsed"]), dict(ckpt["losses"])
+        self.work.mkdir(parents=True, exist_ok=True)
+        (self.work / "config.json").write_text(json.dumps(self.config, indent=2))
+        if self.progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.steps, initial=self.step, desc=self.desc, unit="step", dynamic_ncols=True)
+        if threading.current_thread() is threading.main_thread():
+            self._old_term = signal.signal(signal.SIGTERM, self._on_term)
+        self.net.train()
+        self._t_start = time.monotonic() - elapsed
+        self._t_ckpt = time.monotonic()
+        self._done_here = 0
+        return self
+
+    def _on_term(self, *_):
+        self.interrupted = True
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t_start
+
+    def running(self) -> bool:
+        if self.step >= self.steps or self.interrupted:
+            return False
+        if self.stop_after is not None and self._done_here >= self.stop_after:
+            return False
+        return self.deadline is None or time.monotonic() < self.deadline
+
+    def step_done(self, losses: dict, postfix: dict | None = None) -> None:
+        self.step += 1
+        self._done_here += 1
+        self.last = losses
+        if self._bar is not None:
+            self._bar.set_postfix(**(postfix or {}))
+            self._bar.update(1)
+        if time.monotonic() - self._t_ckpt > self.checkpoint_every_s:
+            save_checkpoint(self.ckpt_path, self.net, self.opt, self.step, self.elapsed, self.last)
+            if self.on_checkpoint is not None:
+                self.on_checkpoint()
+            self._t_ckpt = time.monotonic()
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        if self._old_term is not None:
+            signal.signal(signal.SIGTERM, self._old_term)
+        save_checkpoint(self.ckpt_path, self.net, self.opt, self.step, self.elapsed, self.last)
+
+    def finish(self) -> float:
+        """The wall time so far; raises when the run stopped before its last step."""
+        if self.step < self.steps:
+            raise KeyboardInterrupt if self.interrupted else TrainingPaused(self.step)
+        return self.elapsed
