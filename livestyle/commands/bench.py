@@ -187,9 +187,10 @@ def bench_pipeline(args) -> dict:
                  "latency_ms_p95": clock.percentile_ms("latency", 0.95), "peak_rss_mb": round(_peak_rss_mb()),
                  "network_workers": workers}
     cam = _camera_like(args, args.soak or args.seconds)
-    data = {"style": st.name, "stabilize": args.stabilize, "file": file_data, "camera_like": cam}
+    data = {"style": st.name, "tier": st.tier, "engine": st.engine, "stabilize": args.stabilize, "file": file_data,
+            "camera_like": cam}
     lines = [
-        f"style {st.name}, stabilize {args.stabilize} (strength {_strength(args):g}), network workers: "
+        f"style {st.name} ({st.tier} tier, {st.engine}), stabilize {args.stabilize} (strength {_strength(args):g}), network workers: "
         f"{workers} file to file, {cam['network_workers']} camera-like",
         f"file-to-file {file_data['size']} ({Path(args.clip).name}, {res.frames} frames, audio "
         f"{'kept' if res.audio_kept else 'none'}): {file_data['fps']} frames/s, latency p50 "
@@ -223,6 +224,7 @@ def _camera_like(args, seconds: float) -> dict:
     cam_args = build_parser().parse_args([
         "cam", "--source", str(args.clip), "--no-window", "--loop", "--fps", f"{args.fps:g}", "--quiet",
         "--duration", f"{seconds:g}", "--style", args.style, "--stabilize", args.stabilize,
+        "--tier", "auto" if args.tier == "both" else args.tier, "--engine", args.engine,
         "--device", args.device, "--size", args.size, "--threads", str(args.threads),
         "--stabilize-strength", f"{_strength(args):g}",
         "--work-height", str(args.work_height), "--workers", str(args.workers)])
