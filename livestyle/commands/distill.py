@@ -26,6 +26,10 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--gradient-weight", type=float, default=1.0, help="weight of the image-gradient L1 (strokes)")
     p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--style-image", default="", help="the teacher's painting, for the texture terms below")
+    p.add_argument("--style-weight", type=float, default=0.0,
+                   help="Gram loss against the painting: brush texture the pixel losses average away (default 0)")
+    p.add_argument("--swd-weight", type=float, default=0.0, help="sliced Wasserstein term against the painting (default 0)")
     p.add_argument("--init-from", default="", help="continue from a finished student")
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--precision", default="auto", choices=PRECISIONS)
@@ -40,7 +44,7 @@ def run(args) -> int:
     teacher = Path(args.teacher)
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
-    for name in ("gradient_weight", "stability_weight", "lr"):
+    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
@@ -48,6 +52,7 @@ def run(args) -> int:
                         work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,
                         batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
                         stability_weight=args.stability_weight, init_from=args.init_from,
+                        style_image=args.style_image, style_weight=args.style_weight, swd_weight=args.swd_weight,
                         device=args.device, precision=args.precision)
     try:
         path = distill(cfg, resume=args.resume, progress=not args.quiet)

@@ -52,6 +52,13 @@ class DistillConfig:
     pixel_weight: float = 1.0
     gradient_weight: float = 1.0
     stability_weight: float = 20.0
+    # Texture: pixel losses alone make the student a smooth copy (the mean of the strokes
+    # the teacher might draw); Grams and the sliced Wasserstein term against the painting
+    # put the brushwork back. Both need the painting and VGG in the loop (slower steps).
+    style_image: str = ""
+    style_weight: float = 0.0
+    swd_weight: float = 0.0
+    style_size: int = 512
     widths: tuple[int, ...] = V3_CONFIG.widths
     res_blocks: int = V3_CONFIG.res_blocks
     init_from: str = ""
@@ -106,6 +113,38 @@ def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -
     return crops_t, painted_t
 
 
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+def _texture_targets(cfg: DistillConfig, device: torch.device, memory):
+    """(VGG cut at relu4_1, the painting's Grams, its SWD targets), or None without texture terms."""
+    if cfg.style_weight <= 0 and cfg.swd_weight <= 0:
+        return None
+    if not cfg.style_image:
+        raise TrainError("--style-weight and --swd-weight need --style-image (the teacher's painting)")
+    from .train import TrainConfig, _style_targets
+    from .vgg import load_loss_network
+
+    vgg = load_loss_network().keep_up_to(STYLE_LAYERS).to(device, memory_format=memory)
+    shim = TrainConfig(style_image=cfg.style_image, data=cfg.data, name=cfg.name, style_size=cfg.style_size,
+                       style_layers=STYLE_LAYERS, swd_weight=max(cfg.swd_weight, 1e-9), seed=cfg.seed)
+    grams, swd = _style_targets(shim, vgg, device)
+    return vgg, grams, swd
+
+
+def _texture_losses(cfg: DistillConfig, texture, y: torch.Tensor, gen: torch.Generator, bf16: bool):
+    from .losses import gram, style_loss
+
+    vgg, grams, swd = texture
+    with torch.autocast(y.device.type, dtype=torch.bfloat16, enabled=bf16):
+        feats = vgg(y, STYLE_LAYERS)
+    with torch.autocast(y.device.type, enabled=False):
+        l_style = style_loss({k: gram(feats[k].float()) for k in STYLE_LAYERS},
+                             {k: v.expand(y.shape[0], -1, -1) for k, v in grams.items()}).mean()
+        l_swd = swd.loss(feats, gen).mean()
+    return l_style, l_swd
+
+
 def _student(cfg: DistillConfig):
     if cfg.init_from:
         try:
@@ -140,6 +179,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     crops, painted = teacher_set(cfg, teacher, device, bf16)
     del teacher
 
+    texture = _texture_targets(cfg, device, memory)
     net = _student(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     run = TrainingRun(cfg.resolved_work_dir(), asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress,
@@ -163,6 +203,10 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             l_pixel = (y - t).abs().mean()
             l_grad = gradient_l1(y, t)
             loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
+            l_style = l_swd = torch.zeros((), device=device)
+            if texture is not None:
+                l_style, l_swd = _texture_losses(cfg, texture, y, gen, bf16)
+                loss = loss + cfg.style_weight * l_style + cfg.swd_weight * l_swd
             l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
                 l_stab = stability_loss(net, x, y, gen, bf16)
@@ -171,7 +215,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             loss.backward()
             opt.step()
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
-                    "stability": l_stab.item()}
+                    "style": l_style.item(), "swd": l_swd.item(), "stability": l_stab.item()}
             run.step_done(last, {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
                                  "stab": f"{last['stability']:.5f}"})
     wall = run.finish()
@@ -186,12 +230,15 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     path = out / f"{cfg.name}.safetensors"
     save_network(net, path)
     teacher_meta = Path(cfg.teacher).with_suffix(".json")
-    credits = dict(cfg.credits)
+    credits, painting = dict(cfg.credits), None
     if teacher_meta.exists():
         t = json.loads(teacher_meta.read_text())
         credits = {k: t[k] for k in ("title", "painter", "year", "credits") if k in t} | credits
+        painting = t.get("training", {}).get("recipe", {}).get("style_image")
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir")}
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
+    if painting:
+        recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
     meta = {
         "name": cfg.name, **credits, "arch": "fast", "tier": "fast", "design": net.config.design,
         "params": sum(p.numel() for p in net.parameters()),
