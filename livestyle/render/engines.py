@@ -69,8 +69,10 @@ def default_precision(net: torch.nn.Module) -> str:
 class OpenVINOEngine:
     """Runs a network through OpenVINO on the CPU: __call__(NHWC float32) -> NHWC float32.
 
-    Thread-safe: the compiled model of each frame size is shared, and every calling
-    thread gets its own infer request (files run two network workers)."""
+    Thread-safe by serializing: two threads inferring at once on one compiled model
+    deadlocked inside OpenVINO here (both stuck in InferRequest.infer, about one run
+    in twenty under load), so calls take turns, each on the engine's whole thread
+    pool (files run two network workers; they overlap everything but the network)."""
 
     def __init__(self, net: torch.nn.Module, precision: str | None = None, threads: int | None = None):
         import openvino as ov
@@ -79,10 +81,9 @@ class OpenVINOEngine:
         self._core = ov.Core()
         self._onnx = export_onnx(net)
         self.precision = precision or default_precision(net)
-        self.threads = threads
-        self._compiled: OrderedDict = OrderedDict()
+        self.threads = threads  # None: OpenVINO's default, every core
+        self._requests: OrderedDict = OrderedDict()  # frame size -> infer request
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def _compile(self, h: int, w: int):
         ov = self._ov
@@ -93,33 +94,24 @@ class OpenVINOEngine:
         ppp.input().model().set_layout(ov.Layout("NCHW"))
         ppp.output().tensor().set_layout(ov.Layout("NHWC"))
         ppp.output().model().set_layout(ov.Layout("NCHW"))
-        # Threads per call: torch's setting at the first frame (devices.network_workers
-        # divides the cores among the network workers).
-        threads = self.threads or torch.get_num_threads()
-        config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_PRECISION_HINT": self.precision}
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.precision}
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
         return self._core.compile_model(ppp.build(), "CPU", config)
 
-    def _request(self, h: int, w: int):
-        key = (h, w)
-        requests = getattr(self._local, "requests", None)
-        if requests is None:
-            requests = self._local.requests = {}
-        req = requests.get(key)
-        if req is None:
-            with self._lock:
-                compiled = self._compiled.get(key)
-                if compiled is None:
-                    compiled = self._compiled[key] = self._compile(h, w)
-                    while len(self._compiled) > 4:  # a few sizes (a resized window), not unbounded
-                        self._compiled.popitem(last=False)
-            req = requests[key] = compiled.create_infer_request()
-        return req
-
     def __call__(self, nhwc: np.ndarray) -> np.ndarray:
-        req = self._request(nhwc.shape[1], nhwc.shape[2])
-        req.infer({0: nhwc})
-        return req.get_output_tensor(0).data
+        key = nhwc.shape[1:3]
+        with self._lock:
+            req = self._requests.get(key)
+            if req is None:
+                req = self._requests[key] = self._compile(*key).create_infer_request()
+                while len(self._requests) > 4:  # a few sizes (a resized window), not unbounded
+                    self._requests.popitem(last=False)
+            else:
+                self._requests.move_to_end(key)
+            req.infer({0: nhwc})
+            # A copy: the request's output buffer is reused by the next call.
+            return req.get_output_tensor(0).data.copy()
 
 
 def pick_engine(name: str, device: torch.device) -> str:
