@@ -154,57 +154,9 @@ class FastStyleNet(nn.Module):
         y = F.relu(self.up_norm(_up2(self.up(y))) + a)
         y = _up2(self.narrow(F.relu(self.smooth(y))))
         y = self.rgb(F.relu(self.mid(F.relu(y))))
-        if not self.training and _cpu_inference(x):
-            return _rgb_tail_nhwc(y, x, self.detail)
         y = _up2(y) + self.detail(x)
         # Clamping only at inference keeps gradients alive during training.
         return y if self.training else y.clamp(0.0, 1.0)
-
-
-def _cpu_inference(x: torch.Tensor) -> bool:
-    """Whether inference-only kernels may stand in for the reference ops: on the
-    CPU, without autograd, with NHWC memory, and not while exporting to ONNX
-    (the exporter gets the plain ops)."""
-    return (x.device.type == "cpu" and not torch.is_grad_enabled() and x.dim() == 4
-            and x.is_contiguous(memory_format=torch.channels_last) and not torch.onnx.is_in_onnx_export())
-
-
-def _rgb_tail_nhwc(rgb_half: torch.Tensor, x: torch.Tensor, detail: nn.Conv2d) -> torch.Tensor:
-    """clamp(_up2(rgb_half) + detail(x), 0, 1), written for CPU inference on NHWC memory.
-
-    The reference ops spend ~7.5 ms at 640x480 on one thread: the 3->3 1x1 conv
-    alone takes ~4.8 ms because a GEMM with K = N = 3 starves, and the planar
-    upsampling copies. Here the upsampling writes even/odd samples in place and
-    the colour map packs 8 pixels per GEMM row against a block-diagonal weight
-    (K = N = 24): ~2.6 ms, the same result to float rounding."""
-    half = rgb_half.permute(0, 2, 3, 1)
-    if detail.bias is not None:
-        # Bilinear weights sum to one, so the colour map's bias can be added
-        # before upsampling, on 4x fewer pixels.
-        half = half + detail.bias
-    up = _up2_nhwc(_up2_nhwc(half, 2), 1)
-    n, h, w, c = up.shape
-    k = 8 if (n * h * w) % 8 == 0 else 1
-    weight = detail.weight[:, :, 0, 0].t()
-    rows = x.permute(0, 2, 3, 1).reshape(-1, c * k)
-    up.view(-1, c * k).addmm_(rows, torch.block_diag(*([weight] * k)))
-    return up.clamp_(0.0, 1.0).permute(0, 3, 1, 2)
-
-
-def _up2_nhwc(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Bilinear x2 (align_corners=False, edges clamped) along `dim` of a
-    contiguous tensor: sample 2i is 0.75 t[i] + 0.25 t[i-1], sample 2i+1 is
-    0.75 t[i] + 0.25 t[i+1]; both are written in place into one output."""
-    n = t.shape[dim]
-    out = torch.empty(t.shape[:dim] + (n, 2) + t.shape[dim + 1:], dtype=t.dtype, device=t.device)
-    even, odd = out.select(dim + 1, 0), out.select(dim + 1, 1)
-    torch.mul(t, 0.75, out=even)
-    torch.mul(t, 0.75, out=odd)
-    even.narrow(dim, 1, n - 1).add_(t.narrow(dim, 0, n - 1), alpha=0.25)
-    even.narrow(dim, 0, 1).add_(t.narrow(dim, 0, 1), alpha=0.25)
-    odd.narrow(dim, 0, n - 1).add_(t.narrow(dim, 1, n - 1), alpha=0.25)
-    odd.narrow(dim, n - 1, 1).add_(t.narrow(dim, n - 1, 1), alpha=0.25)
-    return out.flatten(dim, dim + 1)
 
 
 def _up2(x: torch.Tensor) -> torch.Tensor:
