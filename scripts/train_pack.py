@@ -2,16 +2,20 @@
 """Train the shipped style pack, one tier at a time, resumably, within a time budget.
 
 Each style's recipe is a list of stages (crop size, batch, steps, weights); a
-stage is one resumable `livestyle.nets.train` run that warm-starts from the stage
-before it. The script skips styles whose finished model is already in
+stage is one resumable run that warm-starts from the stage before it: for the
+quality tier a `livestyle.nets.train` run on the painting, for the fast tier a
+`livestyle.nets.distill` run that copies the style's quality network (the
+teacher, from --teachers-dir) into the v3 live design. The script skips styles whose finished model is already in
 --models-dir, resumes a half-done stage from its checkpoint in --work-dir, and
 stops cleanly (checkpoint written) when --budget-s runs out, so it fits one
 device command (copy the work dir back and carry it next time) or a background
 job on a CPU that is killed and restarted at any time:
 
-    # CPU, background (quality tier):
+    # CPU, background (quality tier, then the fast tier distilled from it):
     nohup python scripts/train_pack.py --tier quality --data ../shared/data/content \\
         --styles-dir ../shared/data/styles > runs/pack-quality.log 2>&1 &
+    nohup python scripts/train_pack.py --tier fast --data ../shared/data/content_gpu \
+        --styles-dir ../shared/data/styles > runs/pack-fast.log 2>&1 &
     # one GPU call (see docs/gpu.md): everything it needs travels in the repository
     python scripts/train_pack.py --tier quality --device cuda --data gpu_data/content_gpu \\
         --styles-dir gpu_data/styles --out-dir "$OUT" --budget-s 500
@@ -30,7 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livestyle.nets.train import TrainConfig, TrainingPaused, train  # noqa: E402
+from livestyle.nets.distill import DistillConfig, distill  # noqa: E402
+from livestyle.nets.train import TrainConfig, TrainError, TrainingPaused, train  # noqa: E402
 
 # name: (file, title, painter, year); paintings are public domain (see the credits in each models/NAME.json).
 PACK = {
@@ -49,11 +54,16 @@ PACK = {
 # on cheap 128 px crops, then larger shapes on 256 px crops; a GPU does 256 px at
 # once. The CPU's 256 px stage weighs content 1.5x: at 1.0 starry ended 0.01 over
 # the content target with 0.05 to spare on style.
+# The fast tier is distilled in two stages: a copy of the teacher (pixel + gradient
+# + stability; no VGG, cheap steps), then a texture round that adds Grams and the
+# sliced Wasserstein term against the painting (pixel losses alone leave the
+# student a smooth average of the strokes the teacher might draw).
+TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
-    ("fast", "cpu"): [(128, 4, 1000, {}), (128, 4, 2000, {})],
-    ("fast", "cuda"): [(256, 8, 3000, {})],
+    ("fast", "cpu"): [(256, 8, 2000, {}), (256, 4, 600, TEXTURE)],
+    ("fast", "cuda"): [(256, 16, 4000, {}), (256, 8, 1500, {**TEXTURE, "batch": 8})],
 }
 # Per-style weights on top of TrainConfig's (tuned by looking at faces and scenes).
 BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3,
@@ -64,9 +74,18 @@ OVERRIDES: dict[str, dict] = {
 }
 
 
-def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict], init_from: str) -> TrainConfig:
+def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict], init_from: str):
     file, title, painter, year = PACK[name]
     size, batch, steps, weights = stage
+    work = str(Path(args.work_dir) / name / f"stage{index}")
+    if args.tier == "fast":
+        cfg = DistillConfig(
+            teacher=str(Path(args.teachers_dir) / f"{name}.safetensors"), data=args.data, name=name,
+            out_dir=work, work_dir=work, size=size, batch=batch, steps=steps, threads=args.threads,
+            device=args.device, init_from=init_from, checkpoint_every_s=args.checkpoint_every,
+            style_image=str(Path(args.styles_dir) / file),
+            crops=max(8, round(DistillConfig.crops * min(1.0, args.steps_scale))))
+        return replace(cfg, **weights)
     cfg = TrainConfig(
         style_image=str(Path(args.styles_dir) / file), data=args.data, name=name, arch=args.tier,
         out_dir=str(Path(args.work_dir) / name / f"stage{index}"), work_dir=str(Path(args.work_dir) / name / f"stage{index}"),
@@ -90,8 +109,9 @@ def train_style(args, name: str, stages, deadline: float) -> bool:
             if remaining < 20:
                 return False
             print(f"== {name} stage {i}: {stage[2]} steps at {stage[0]} px, batch {stage[1]}", flush=True)
+            run = distill if args.tier == "fast" else train
             try:
-                train(cfg, resume=True, progress=not args.quiet, stop_after=None, deadline=deadline)
+                run(cfg, resume=True, progress=not args.quiet, stop_after=None, deadline=deadline)
             except TrainingPaused as p:
                 print(f"== {name} stage {i}: paused at step {p.args[0]} (time budget)", flush=True)
                 return False
@@ -117,6 +137,18 @@ def publish(args, name: str, stages) -> None:
     print(f"== {name}: wrote {out / name}.safetensors", flush=True)
 
 
+def done_already(args, name: str) -> bool:
+    """The style's finished model is in --models-dir (fast tier: in the v3 design; older
+    fast files are what the distilled ones replace)."""
+    path = Path(args.models_dir) / f"{name}.safetensors"
+    if not path.exists():
+        return False
+    if args.tier != "fast":
+        return True
+    meta = path.with_suffix(".json")
+    return meta.exists() and json.loads(meta.read_text()).get("design") == "v3"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tier", choices=("fast", "quality"), default="quality")
@@ -124,7 +156,9 @@ def main() -> int:
     ap.add_argument("--data", required=True, help="training photos")
     ap.add_argument("--styles-dir", required=True, help="folder with the paintings (PACK's file names)")
     ap.add_argument("--out-dir", default="", help="finished models go here (default: models/ or models/quality/)")
-    ap.add_argument("--models-dir", default="", help="styles already here are skipped (default: the out dir)")
+    ap.add_argument("--models-dir", default="", help="styles already here are skipped (default: the out dir); "
+                    "for the fast tier only styles already in the v3 design")
+    ap.add_argument("--teachers-dir", default="models/quality", help="fast tier: the quality networks to distill")
     ap.add_argument("--work-dir", default="", help="checkpoints (default runs/pack-TIER)")
     ap.add_argument("--only", nargs="*", default=None, help="these styles, in this order")
     ap.add_argument("--budget-s", type=float, default=0, help="stop cleanly after this many seconds (0: no limit)")
@@ -144,15 +178,25 @@ def main() -> int:
     unknown = [n for n in names if n not in PACK]
     if unknown:
         ap.error(f"unknown styles: {', '.join(unknown)} (known: {', '.join(PACK)})")
+    failed: list[str] = []
     for name in names:
-        if (Path(args.models_dir) / f"{name}.safetensors").exists():
+        if done_already(args, name):
             print(f"== {name}: already in {args.models_dir}, skipped", flush=True)
             continue
-        if not train_style(args, name, stages, deadline):
+        if args.tier == "fast" and not (Path(args.teachers_dir) / f"{name}.safetensors").exists():
+            print(f"== {name}: no quality network in {args.teachers_dir} to distill, skipped", flush=True)
+            continue
+        try:
+            finished = train_style(args, name, stages, deadline)
+        except TrainError as e:  # bad data or painting: say so, go on with the next style
+            print(f"== {name}: failed: {e}", flush=True)
+            failed.append(name)
+            continue
+        if not finished:
             print("== time budget spent; run again to continue", flush=True)
-            return 0
+            break
         publish(args, name, stages)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -163,3 +163,17 @@ def test_train_pack_script_tiny(tmp_path):
     assert read_config(tmp_path / "out" / "starry.safetensors").arch == "quality"
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "skipped" in r.stdout
+    # The fast tier: the v3 student distilled from that quality network (copy, then texture).
+    fast = [c for c in cmd if c != "quality"]
+    fast[fast.index("--tier") + 1:fast.index("--tier") + 1] = ["fast"]
+    fast[fast.index(str(tmp_path / "out"))] = str(tmp_path / "fast")
+    fast[fast.index(str(tmp_path / "work"))] = str(tmp_path / "work-fast")
+    fast += ["--teachers-dir", str(tmp_path / "out")]
+    r = subprocess.run(fast, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "fast" / "starry.json").read_text())
+    assert meta["design"] == "v3" and meta["training"]["method"] == "distillation"
+    assert len(meta["training"]["stages"]) == 2 and meta["training"]["recipe"]["swd_weight"] > 0
+    assert read_config(tmp_path / "fast" / "starry.safetensors").design == "v3"
+    r = subprocess.run(fast, capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "skipped" in r.stdout
