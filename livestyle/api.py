@@ -58,14 +58,15 @@ def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "aut
 
 def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: str = DEFAULT_STYLE,
                   tier: str = "auto", *, device: str = "auto", model: str | os.PathLike | None = None,
-                  strength: float = 1.0, preserve_colour: bool = False, work_height: int = 480,
+                  strength: float = 1.0, preserve_colour: bool = False, work_height: int | None = None,
                   stabilize: str = "flow", stabilize_strength: float | None = None, workers: int = 0,
                   scale: float = 1.0, crf: int = 20, preset: str = "superfast", threads: int = 0, engine: str = "auto",
                   progress: bool = False, warn: Callable[[str], None] | None = None, _slow_s: float = 0.0) -> dict:
     """Stylize every frame of a video file, in order, timestamps and sound kept
     (what `livestyle video` does); returns the run's summary (frames, fps, ...).
+    work_height None: 480 lines on a CPU, each frame's own size on a GPU.
     Ctrl-C finalizes what was written so far (summary["interrupted"] is True)."""
-    from .render.devices import network_workers
+    from .render.devices import default_work_height, network_workers
     from .render.stabilize import DEFAULT_STRENGTH, Stabilizer
     from .render.video_job import run_job
     from .io.video_reader import VideoFileSource
@@ -75,7 +76,9 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     source = VideoFileSource(input)
     try:
         st = load_style(style, tier, device, model=model, strength=strength, preserve_colour=preserve_colour,
-                        work_height=work_height, threads=threads, engine=engine)
+                        work_height=work_height or 0, threads=threads, engine=engine)
+        if work_height is None:
+            st.work_height = default_work_height(st.device)
         stabilizer = Stabilizer(stabilize, DEFAULT_STRENGTH if stabilize_strength is None else stabilize_strength)
         try:
             n_workers = network_workers(st.device, workers, live=False)
@@ -96,6 +99,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
             "width": result.width, "height": result.height, "rate": str(Fraction(source.info.rate)),
             "audio_kept": result.audio_kept, "audio_transcoded": result.audio_transcoded,
             "stabilize": stabilize, "interrupted": result.interrupted, "device": str(st.device),
+            "work_height": st.work_height,
         }
     finally:
         source.close()

@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
     p.add_argument("--stabilize-strength", type=float, default=None,
                    help="weight of the previous stylized frame (default: as for video/cam)")
-    p.add_argument("--work-height", type=int, default=480, help="pipeline: as for video/cam (0 = native)")
+    p.add_argument("--work-height", type=int, default=None,
+                   help="pipeline: as for video/cam (0 = native; default 480 on a CPU, native on a GPU)")
     p.add_argument("--gatys-clips", type=int, default=2, help="gatys: clips for the video temporal-loss comparison")
     p.add_argument("--gatys-iters", type=int, default=0, help="quality: also optimize each photo this many L-BFGS steps")
     p.add_argument("--sheet", default=None, help="quality: write a contact sheet PNG here")
@@ -165,6 +166,7 @@ def bench_pipeline(args) -> dict:
     from ..render.stabilize import Stabilizer
     from ..render.timing import StageClock
     from .common import plan_workers
+    from ..render.devices import default_work_height
     from ..render.video_job import run_job
     from ..io.video_reader import VideoFileSource
 
@@ -174,7 +176,7 @@ def bench_pipeline(args) -> dict:
     st.clock = clock
     stab = Stabilizer(args.stabilize, _strength(args))
 
-    st.work_height = args.work_height
+    st.work_height = args.work_height if args.work_height is not None else default_work_height(st.device)
 
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
         res = run_job(src, Path(tmp) / "out.mp4", st.run_network, scale=args.scale, clock=clock,
@@ -227,7 +229,8 @@ def _camera_like(args, seconds: float) -> dict:
         "--tier", "auto" if args.tier == "both" else args.tier, "--engine", args.engine,
         "--device", args.device, "--size", args.size, "--threads", str(args.threads),
         "--stabilize-strength", f"{_strength(args):g}",
-        "--work-height", str(args.work_height), "--workers", str(args.workers)])
+        "--workers", str(args.workers)]
+        + ([] if args.work_height is None else ["--work-height", str(args.work_height)]))
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..api import load_style
-from ..render.devices import DEVICES, network_workers
+from ..render.devices import DEVICES, default_work_height, network_workers
 from ..render.engines import ENGINES
 from ..errors import UsageError
 from ..nets.registry import DEFAULT_STYLE, TIER_CHOICES
@@ -29,10 +29,13 @@ def add_style_args(p: argparse.ArgumentParser, work_height: int = 0) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the network (default: all cores)")
     p.add_argument("--engine", default="auto", choices=ENGINES,
                    help="CPU inference engine: auto (OpenVINO when installed, else torch), torch or openvino")
-    p.add_argument("--work-height", type=int, default=work_height,
+    # Streams default to 480 lines on a CPU (big frames stay live) but to their own size on a
+    # GPU, which has the speed to paint 1080p strokes at 1080p: None means "by device".
+    p.add_argument("--work-height", type=int, default=None if work_height else 0,
                    help="stylize frames taller than this at this height and scale the result back up, so "
                         "strokes keep their size relative to the frame and big frames stay fast "
-                        f"(0 = the frame's own height; default {work_height or 'native'})")
+                        + (f"(0 = the frame's own height; default {work_height} on a CPU, native on a GPU)"
+                           if work_height else "(0 = the frame's own height, the default)"))
 
 
 def add_stream_args(p: argparse.ArgumentParser) -> None:
@@ -56,6 +59,8 @@ def check_style_args(args) -> None:
     check_range("--strength", args.strength, 0.0, 1.0)
     if args.threads < 0 or args.threads > 256:
         raise UsageError(f"--threads must be between 0 and 256 (got {args.threads})")
+    if args.work_height is None:
+        return
     check_range("--work-height", args.work_height, 0, 16384)
     if 0 < args.work_height < 32:
         raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
@@ -70,7 +75,10 @@ def style_kwargs(args) -> dict:
 
 def make_stylizer(args) -> Stylizer:
     check_style_args(args)
-    return load_style(args.style or DEFAULT_STYLE, **style_kwargs(args))
+    st = load_style(args.style or DEFAULT_STYLE, **{**style_kwargs(args), "work_height": args.work_height or 0})
+    if args.work_height is None:
+        args.work_height = st.work_height = default_work_height(st.device)
+    return st
 
 
 def plan_workers(args, stylizer: Stylizer, live: bool) -> int:

@@ -65,3 +65,13 @@ def network_workers(device: torch.device, requested: int = 0, live: bool = False
     if device.type == "cpu" and workers > 1:
         torch.set_num_threads(max(1, threads // workers))
     return workers
+
+
+# Streams are painted at 480 lines on a CPU, so big frames stay live and strokes keep their
+# size relative to the frame; a GPU has the speed to paint every frame at its own size.
+CPU_WORK_HEIGHT = 480
+
+
+def default_work_height(device: torch.device) -> int:
+    """The work height of streams (video, cam) when none is asked for: 0 means native."""
+    return CPU_WORK_HEIGHT if device.type == "cpu" else 0

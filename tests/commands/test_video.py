@@ -26,6 +26,12 @@ def test_cfr_frames_order_duration_rate(run_cli, tmp_path):
     assert b["codec"] == "h264" and b["pix_fmt"] == "yuv420p"
 
 
+def test_work_height_defaults_by_device(run_cli, tmp_path):
+    src = write_video(tmp_path / "in.mp4", frames=3, size=(160, 120))
+    assert stylize(run_cli, src, tmp_path / "a.mp4")["work_height"] == 480  # on this CPU
+    assert stylize(run_cli, src, tmp_path / "b.mp4", "--work-height", "0")["work_height"] == 0
+
+
 def test_vfr_timestamps_kept(run_cli, tmp_path):
     pts = [0, 40, 60, 150, 170, 300, 310, 320, 500, 540, 700, 705]
     src = write_video(tmp_path / "vfr.mkv", frames=len(pts), pts_ms=pts)

@@ -33,3 +33,11 @@ def test_heap_settings_apply_with_glibc():
     import platform
 
     assert keep_freed_memory() == (platform.libc_ver()[0] == "glibc")
+
+
+def test_streams_default_to_480_lines_on_a_cpu_and_native_on_a_gpu():
+    from livestyle.render.devices import default_work_height
+
+    assert default_work_height(torch.device("cpu")) == 480
+    assert default_work_height(torch.device("cuda")) == 0  # a GPU paints 1080p strokes at 1080p
+    assert default_work_height(torch.device("mps")) == 0
