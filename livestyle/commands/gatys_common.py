@@ -1,11 +1,12 @@
 """Turning `--method gatys` options into a GatysConfig and a StyleTarget."""
 from __future__ import annotations
 
-from ..gatys.optimize import GatysConfig, GatysError, StyleTarget
+from ..gatys.optimize import GatysConfig, GatysError, StyleTarget, loss_network_on
 from ..nets.losses import STYLE_LAYERS
 from ..gatys.paintings import painting_for_style, parse_multi_style, read_painting
 from ..nets.registry import DEFAULT_STYLE
-from ..nets.vgg import check_relu_layers, load_loss_network
+from ..nets.vgg import check_relu_layers
+from ..render.devices import pick_device
 
 
 def gatys_config(args) -> GatysConfig:
@@ -30,5 +31,6 @@ def style_target(args, cfg: GatysConfig):
         paintings = [(read_painting(args.style_image), 1.0)]
     else:
         paintings = [(painting_for_style(args.style or DEFAULT_STYLE), 1.0)]
-    vgg = load_loss_network()
+    # image and video take --device (auto: CUDA, then MPS, then the CPU); DeviceError is one line.
+    vgg = loss_network_on(pick_device(getattr(args, "device", "cpu")))
     return vgg, StyleTarget(vgg, paintings, round(cfg.size * cfg.style_scale), cfg.style_layers)

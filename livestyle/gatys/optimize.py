@@ -10,6 +10,9 @@ optical flow, on pixels the flow is trusted for.
 
 Losses are the project's relative losses (losses.py), so the optimizer
 minimizes exactly the figures the benchmarks report.
+
+Everything runs on the device of the VGG network it is given (`loss_network_on`):
+a CPU or a GPU, the same code.
 """
 from __future__ import annotations
 
@@ -65,6 +68,22 @@ class GatysConfig:
             raise GatysError("--optimizer must be lbfgs or adam")
 
 
+def _device_of(vgg) -> torch.device:
+    return next(vgg.parameters()).device
+
+
+def loss_network_on(device: torch.device):
+    """VGG19 for the Gatys losses on `device`; on CUDA with TF32 matmuls and cuDNN autotuning
+    (L-BFGS converges the same at TF32's precision, several times faster)."""
+    from ..nets.vgg import load_loss_network
+
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    return load_loss_network().to(device)
+
+
 class StyleTarget:
     """Gram matrices of one or more paintings (weighted), computed once."""
 
@@ -78,7 +97,7 @@ class StyleTarget:
             for rgb, w in paintings:
                 if min(rgb.shape[:2]) < 32:
                     raise GatysError(f"painting too small ({rgb.shape[1]}x{rgb.shape[0]}); need at least 32 px")
-                feats = vgg(to_tensor(resize_long_side(rgb, size)), self.layers)
+                feats = vgg(to_tensor(resize_long_side(rgb, size)).to(_device_of(vgg)), self.layers)
                 for k, v in feats.items():
                     g = gram(v) * (w / total)
                     grams[k] = grams[k] + g if k in grams else g
@@ -143,6 +162,7 @@ def optimize_image(photo: np.ndarray, painting: np.ndarray | StyleTarget, cfg: G
 
     cfg.validate()
     vgg = vgg or load_loss_network()
+    dev = _device_of(vgg)
     target = painting if isinstance(painting, StyleTarget) else StyleTarget(
         vgg, [(painting, 1.0)], round(cfg.size * cfg.style_scale), cfg.style_layers)
     photo_s = resize_long_side(photo, cfg.size)
@@ -159,12 +179,12 @@ def optimize_image(photo: np.ndarray, painting: np.ndarray | StyleTarget, cfg: G
     x = None
     done = 0
     for sh, sw, n in stages:
-        content = to_tensor(cv2.resize(photo_s, (sw, sh), interpolation=cv2.INTER_AREA))
+        content = to_tensor(cv2.resize(photo_s, (sw, sh), interpolation=cv2.INTER_AREA)).to(dev)
         with torch.no_grad():
             c_feat = vgg(content, (cfg.content_layer,))[cfg.content_layer]
         if x is None:
             if init is not None:
-                x = to_tensor(cv2.resize(init, (sw, sh), interpolation=cv2.INTER_AREA))
+                x = to_tensor(cv2.resize(init, (sw, sh), interpolation=cv2.INTER_AREA)).to(dev)
             elif cfg.init == "noise":
                 x = torch.rand_like(content)
             else:
@@ -173,8 +193,8 @@ def optimize_image(photo: np.ndarray, painting: np.ndarray | StyleTarget, cfg: G
             x = F.interpolate(x, size=(sh, sw), mode="bilinear", align_corners=False)
         t_img = t_mask = None
         if temporal is not None and cfg.temporal_weight > 0:
-            t_img = to_tensor(cv2.resize(temporal[0], (sw, sh), interpolation=cv2.INTER_AREA))
-            t_mask = torch.from_numpy(cv2.resize(temporal[1].astype(np.float32), (sw, sh)))[None, None]
+            t_img = to_tensor(cv2.resize(temporal[0], (sw, sh), interpolation=cv2.INTER_AREA)).to(dev)
+            t_mask = torch.from_numpy(cv2.resize(temporal[1].astype(np.float32), (sw, sh)))[None, None].to(dev)
         layers = tuple(target.layers) + (cfg.content_layer,)
 
         def loss_fn(img):

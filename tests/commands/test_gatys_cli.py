@@ -25,6 +25,21 @@ def test_image_gatys_with_save_every(run_cli, tmp_path):
     assert (tmp_path / "out-00003.png").exists()
 
 
+def test_gatys_device_cpu_and_a_missing_gpu(run_cli, tmp_path):
+    import torch
+
+    write_rgb(tmp_path / "photo.png", synthetic_photo())
+    write_rgb(tmp_path / "painting.png", synthetic_painting())
+    args = ("image", tmp_path / "photo.png", "--style-image", tmp_path / "painting.png", *GATYS)
+    r = run_cli(*args, "-o", tmp_path / "cpu.png", "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert read_rgb(tmp_path / "cpu.png").shape[:2] == (36, 48)
+    if not torch.cuda.is_available():
+        r = run_cli(*args, "-o", tmp_path / "gpu.png", "--device", "cuda")
+        assert r.returncode == 2 and "CUDA" in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_gatys_bad_painting_and_sizes(run_cli, tmp_path):
     write_rgb(tmp_path / "photo.png", synthetic_photo())
     write_rgb(tmp_path / "tiny.png", synthetic_painting()[:10, :10])
