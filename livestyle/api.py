@@ -61,15 +61,19 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
                   strength: float = 1.0, preserve_colour: bool = False, work_height: int | None = None,
                   stabilize: str = "flow", stabilize_strength: float | None = None, workers: int = 0,
                   scale: float = 1.0, crf: int = 20, preset: str = "superfast", threads: int = 0, engine: str = "auto",
+                  encoder: str = "auto",
                   progress: bool = False, warn: Callable[[str], None] | None = None, _slow_s: float = 0.0) -> dict:
     """Stylize every frame of a video file, in order, timestamps and sound kept
     (what `livestyle video` does); returns the run's summary (frames, fps, ...).
     work_height None: 480 lines on a CPU, each frame's own size on a GPU.
+    encoder: "auto" (NVENC when painting on CUDA and the driver offers it, else x264),
+    "libx264" or "h264_nvenc" (x264 with a warning where NVENC does not open).
     Ctrl-C finalizes what was written so far (summary["interrupted"] is True)."""
     from .render.devices import default_work_height, network_workers
     from .render.stabilize import DEFAULT_STRENGTH, Stabilizer
     from .render.video_job import run_job
     from .io.video_reader import VideoFileSource
+    from .io.encoders import pick_encoder
     from .io.video_writer import check_output_path
 
     check_output_path(output, input)
@@ -86,7 +90,8 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
             from .errors import UsageError
 
             raise UsageError(str(e)) from None
-        result = run_job(source, output, st.run_network, scale=scale,
+        codec = pick_encoder(encoder, st.device.type, warn or (lambda m: None))
+        result = run_job(source, output, st.run_network, scale=scale, encoder=codec,
                          finish=lambda rgb, net_out: st.finish(rgb, net_out, stabilizer),
                          crf=crf, preset=preset, progress=st.name if progress else None,
                          warn=warn or (lambda m: None), workers=n_workers, slow_s=_slow_s)
@@ -99,7 +104,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
             "width": result.width, "height": result.height, "rate": str(Fraction(source.info.rate)),
             "audio_kept": result.audio_kept, "audio_transcoded": result.audio_transcoded,
             "stabilize": stabilize, "interrupted": result.interrupted, "device": str(st.device),
-            "work_height": st.work_height,
+            "work_height": st.work_height, "encoder": codec,
         }
     finally:
         source.close()

@@ -5,6 +5,7 @@ import argparse
 import json
 
 from ..api import stylize_video
+from ..io.encoders import ENCODERS
 from ..nets.registry import DEFAULT_STYLE
 from .common import PRESETS, add_stream_args, add_style_args, check_range, check_style_args, say, style_kwargs
 
@@ -28,6 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0 (lossless) .. 51 (worst); default 20")
     p.add_argument("--preset", default="superfast", choices=PRESETS,
                    help="x264 speed preset (default superfast: half the encode time of veryfast for ~10%% more bytes)")
+    p.add_argument("--encoder", choices=ENCODERS, default="auto",
+                   help="H.264 encoder: auto (NVENC when painting on a GPU and the driver offers it, else "
+                        "libx264), libx264, or h264_nvenc")
     p.add_argument("--method", choices=("fast", "gatys"), default="fast",
                    help="fast: feed-forward network (default); gatys: optimize every frame (slow, offline)")
     from ..gatys.options import add_gatys_args
@@ -60,6 +64,7 @@ def run(args) -> int:
         summary = stylize_video(args.input, args.output, args.style or DEFAULT_STYLE, **style_kwargs(args),
                                 stabilize=args.stabilize, stabilize_strength=args.stabilize_strength,
                                 workers=args.workers, scale=args.scale, crf=args.crf, preset=args.preset,
+                                encoder=args.encoder,
                                 progress=not args.quiet, warn=lambda m: say(m, args.quiet),
                                 _slow_s=args.simulate_slow_ms / 1000.0)
     except KeyboardInterrupt:

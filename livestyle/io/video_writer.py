@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .encoders import encoder_options
 from .video_reader import MediaError
 from .yuv import BT601, rgb_to_frame
 
@@ -62,7 +63,7 @@ def check_output_path(path: str | os.PathLike, input_path: str | os.PathLike | N
 class VideoWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, rate: Fraction,
                  time_base: Fraction | None = None, crf: int = 20, preset: str = "superfast",
-                 audio_from: str | os.PathLike | None = None, threads: int = 0):
+                 audio_from: str | os.PathLike | None = None, threads: int = 0, codec: str = "libx264"):
         self.path = check_output_path(path)
         self.tmp = self.path.with_name(f".{self.path.name}.part")
         self.width, self.height = even_size(width, height)
@@ -75,7 +76,8 @@ class VideoWriter:
             raise MediaError(f"output path not writable: {self.path} ({e})") from None
         try:
             rate = Fraction(rate).limit_denominator(100000) if rate else Fraction(30)
-            self.video = self.out.add_stream("libx264", rate=rate)
+            self.codec = codec  # libx264 or h264_nvenc (io/encoders.pick_encoder)
+            self.video = self.out.add_stream(codec, rate=rate)
             self.video.width, self.video.height = self.width, self.height
             self.video.pix_fmt = "yuv420p"
             for key, value in BT601.items():  # the matrix rgb_to_frame converts with
@@ -85,9 +87,9 @@ class VideoWriter:
             self.video.time_base = self.time_base
             self.video.codec_context.time_base = self.time_base
             self.video.thread_count = threads
-            # Baseline-compatible settings that every player takes; faststart for the web.
-            self.video.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
-            if crf > 0:  # lossless (crf 0) needs x264's High 4:4:4 Predictive profile: let it choose
+            # Settings that every player takes (yuv420p, High profile); faststart for the web.
+            self.video.options = encoder_options(codec, crf, preset)
+            if crf > 0 or codec != "libx264":  # lossless (crf 0) needs x264's High 4:4:4 Predictive profile: let it choose
                 self.video.codec_context.profile = "High"
             self._audio_in = None
             self._audio_packets = None

@@ -56,7 +56,8 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
             scale: float = 1.0, crf: int = 20, preset: str = "superfast", progress: str | None = None,
             warn: Callable[[str], None] = lambda m: None, clock: StageClock | None = None,
             max_frames: int | None = None, slow_s: float = 0.0,
-            finish: Callable[[np.ndarray, object], np.ndarray] | None = None, workers: int = 1) -> JobResult:
+            finish: Callable[[np.ndarray, object], np.ndarray] | None = None, workers: int = 1,
+            encoder: str = "libx264") -> JobResult:
     info = source.info
     out_w, out_h = output_size(info.width, info.height, scale)
     if out_w < 2 or out_h < 2:
@@ -65,7 +66,7 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
         raise UsageError(f"--scale {scale:g} makes {info.width}x{info.height} frames too small")
     clock = clock or StageClock()
     writer = VideoWriter(output, out_w, out_h, info.rate, info.time_base, crf=crf, preset=preset,
-                         audio_from=source.path)
+                         audio_from=source.path, codec=encoder)
     warned = False
 
     def read(out: Channel):

@@ -32,6 +32,20 @@ def test_work_height_defaults_by_device(run_cli, tmp_path):
     assert stylize(run_cli, src, tmp_path / "b.mp4", "--work-height", "0")["work_height"] == 0
 
 
+def test_nvenc_asked_for_without_one_still_writes_h264(run_cli, tmp_path):
+    from livestyle.io.encoders import nvenc_problem
+
+    src = write_video(tmp_path / "in.mp4", frames=4, size=(160, 120))
+    r = run_cli("video", src, "-o", tmp_path / "out.mp4", "--style", "plain", "--encoder", "h264_nvenc", "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    if nvenc_problem() is not None:
+        assert summary["encoder"] == "libx264"
+        assert sum("NVENC not available" in line for line in r.stderr.splitlines()) == 1
+    info = probe(tmp_path / "out.mp4")
+    assert info["codec"] == "h264" and len(info["frames"]) == 4
+
+
 def test_vfr_timestamps_kept(run_cli, tmp_path):
     pts = [0, 40, 60, 150, 170, 300, 310, 320, 500, 540, 700, 705]
     src = write_video(tmp_path / "vfr.mkv", frames=len(pts), pts_ms=pts)
