@@ -30,11 +30,16 @@ def _row(tiles: list[np.ndarray]) -> np.ndarray:
 
 
 def render_sheet(styles, out: str | Path, photo_paths: list[Path], width: int = 320,
-                 photos: list[np.ndarray] | None = None, tiers=("fast", "quality")) -> Path:
+                 photos: list[np.ndarray] | None = None, tiers=("fast", "quality"), paint_width: int = 640) -> Path:
     """One row per style: each photo painted by each of the style's tiers (a blank tile
-    where the style lacks a tier), under a header row with the photos themselves."""
+    where the style lacks a tier), under a header row with the photos themselves.
+
+    Photos are painted at `paint_width` on the long side (640: what `cam` and `video` paint
+    on a CPU), then shown at `width`: a network's strokes have a fixed size in pixels, so
+    painting the thumbnail itself would show strokes twice as coarse as a user sees."""
     photos = photos or ([read_rgb(p) for p in photo_paths] if photo_paths else [_default_photo()])
-    smalls = [resize_long_side(p, width) for p in photos]
+    painted_in = [resize_long_side(p, max(width, paint_width)) for p in photos]
+    smalls = [resize_long_side(p, width) for p in painted_in]
     shown = [t for t in tiers if any(t in s.tiers for s in styles)]
     header = []
     for small in smalls:
@@ -44,10 +49,10 @@ def render_sheet(styles, out: str | Path, photo_paths: list[Path], width: int = 
     for style in styles:
         stylizers = {t: Stylizer.from_file(p, "cpu", style.name) for t, p in style.tiers.items() if t in shown}
         tiles = []
-        for small in smalls:
+        for big, small in zip(painted_in, smalls):
             for tier in shown:
                 st = stylizers.get(tier)
-                tile = st(small) if st is not None else np.full_like(small, 255)
+                tile = resize_long_side(st(big), width) if st is not None else np.full_like(small, 255)
                 tiles.append(_label(tile, f"{style.name} ({tier})" if st is not None else ""))
         rows.append(_row(tiles))
     w = max(r.shape[1] for r in rows)

@@ -13,6 +13,8 @@ def add_parser(sub) -> None:
     p.add_argument("--sheet", metavar="OUT.png", help="render every style on one photo into a contact sheet")
     p.add_argument("--photo", nargs="+", help="photo(s) for --sheet (default: a frame of the sample clip)")
     p.add_argument("--width", type=int, default=320, help="tile width in the sheet (default 320)")
+    p.add_argument("--paint-width", type=int, default=640,
+                   help="long side the photos are painted at before shrinking to the tile (default 640)")
     p.add_argument("--json", action="store_true", help="print the styles and their tiers as JSON")
     p.set_defaults(run=run)
 
@@ -24,7 +26,11 @@ def run(args) -> int:
 
         if not styles:
             raise UsageError(f"no styles installed in {models_dir()}")
-        path = render_sheet(styles, args.sheet, [Path(p) for p in (args.photo or [])], args.width)
+        for name, value in (("--width", args.width), ("--paint-width", args.paint_width)):
+            if not 16 <= value <= 4096:
+                raise UsageError(f"{name} must be between 16 and 4096 (got {value})")
+        path = render_sheet(styles, args.sheet, [Path(p) for p in (args.photo or [])], args.width,
+                            paint_width=args.paint_width)
         print(f"wrote {path}")
         return 0
     listing = [_describe(s) for s in styles]
