@@ -77,7 +77,13 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     from .io.video_writer import check_output_path
 
     check_output_path(output, input)
-    source = VideoFileSource(input)
+    from .render.devices import pick_device as _pick
+
+    # Frames painted on CUDA are decoded with NVDEC where the driver offers it.
+    on_cuda = _pick(device).type == "cuda"
+    source = VideoFileSource(input, hwaccel="cuda" if on_cuda else None)
+    if on_cuda and source.hwaccel_problem and warn:
+        warn(f"NVDEC not available ({source.hwaccel_problem}): decoding on the CPU")
     try:
         st = load_style(style, tier, device, model=model, strength=strength, preserve_colour=preserve_colour,
                         work_height=work_height or 0, threads=threads, engine=engine)
@@ -104,7 +110,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
             "width": result.width, "height": result.height, "rate": str(Fraction(source.info.rate)),
             "audio_kept": result.audio_kept, "audio_transcoded": result.audio_transcoded,
             "stabilize": stabilize, "interrupted": result.interrupted, "device": str(st.device),
-            "work_height": st.work_height, "encoder": codec,
+            "work_height": st.work_height, "encoder": codec, "decoder": source.decoder,
         }
     finally:
         source.close()

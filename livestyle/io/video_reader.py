@@ -56,14 +56,17 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 class VideoFileSource:
     """A video file opened for decoding. Iterate it for DecodedFrames, in order."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, hwaccel: str | None = None):
+        """hwaccel "cuda": decode with NVDEC where the machine offers it; elsewhere on the
+        CPU, with the reason in `hwaccel_problem` (the frames are the same either way)."""
         self.path = Path(path)
         if not self.path.exists():
             raise MediaError(f"input not found: {self.path}")
         if self.path.is_dir():
             raise MediaError(f"input is a folder, not a video: {self.path}")
+        self.decoder, self.hwaccel_problem = "cpu", None
         try:
-            self.container = av.open(str(self.path), "r")
+            self.container = self._open(hwaccel)
         except av.EOFError:
             raise MediaError(f"video has no frames (empty or truncated): {self.path}") from None
         except (av.FFmpegError, UnicodeDecodeError, OSError) as e:
@@ -86,6 +89,18 @@ class VideoFileSource:
         except BaseException:
             self.container.close()
             raise
+
+    def _open(self, hwaccel: str | None):
+        if hwaccel:
+            from av.codec.hwaccel import HWAccel
+
+            try:
+                container = av.open(str(self.path), "r", hwaccel=HWAccel(hwaccel, allow_software_fallback=True))
+                self.decoder = hwaccel
+                return container
+            except (av.FFmpegError, OSError, ValueError) as e:  # no device or driver: decode on the CPU
+                self.hwaccel_problem = _short(e)
+        return av.open(str(self.path), "r")
 
     def _make_info(self, first: av.VideoFrame) -> VideoInfo:
         s = self.stream
