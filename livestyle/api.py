@@ -14,20 +14,21 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .render.devices import configure_cpu_threads, pick_device
+from .render.devices import configure_cpu_threads, default_work_height, pick_device
 from .nets.registry import DEFAULT_STYLE, TIER_CHOICES, find_style
 from .render.stylize import Stylizer
 
 
 def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "auto", *,
                model: str | os.PathLike | None = None, strength: float = 1.0, preserve_colour: bool = False,
-               work_height: int = 0, threads: int = 0, engine: str = "auto") -> Stylizer:
+               work_height: int | None = 0, threads: int = 0, engine: str = "auto") -> Stylizer:
     """A stylizer for a shipped style (or a model file): call it on RGB uint8 frames.
 
     tier: "fast" (live on a CPU), "quality" (Johnson-class; live on a GPU) or
     "auto" (quality on CUDA or MPS when the style has it, else fast).
     device: "auto" (CUDA, then MPS, then the CPU), "cpu", "cuda" or "mps".
-    work_height: stylize taller frames at this height and scale back up (0: native).
+    work_height: stylize taller frames at this height and scale back up (0: native;
+    None: by device, 480 lines on a CPU and native on a GPU, as video and cam do).
     engine: "auto" (OpenVINO on a CPU when installed, else torch), "torch" or "openvino".
     Raises StyleNotFound for an unknown style or a tier the style lacks,
     DeviceError for an unavailable device, ModelFileError for a broken file."""
@@ -52,7 +53,7 @@ def load_style(name: str = DEFAULT_STYLE, tier: str = "auto", device: str = "aut
         st.tier = chosen
     st.strength = float(strength)
     st.preserve_colour = bool(preserve_colour)
-    st.work_height = int(work_height)
+    st.work_height = default_work_height(dev) if work_height is None else int(work_height)
     return st
 
 
@@ -69,7 +70,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     encoder: "auto" (NVENC when painting on CUDA and the driver offers it, else x264),
     "libx264" or "h264_nvenc" (x264 with a warning where NVENC does not open).
     Ctrl-C finalizes what was written so far (summary["interrupted"] is True)."""
-    from .render.devices import default_work_height, network_workers
+    from .render.devices import network_workers
     from .render.stabilize import DEFAULT_STRENGTH, Stabilizer
     from .render.video_job import run_job
     from .io.video_reader import VideoFileSource
@@ -77,18 +78,15 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     from .io.video_writer import check_output_path
 
     check_output_path(output, input)
-    from .render.devices import pick_device as _pick
-
+    dev = pick_device(device)
     # Frames painted on CUDA are decoded with NVDEC where the driver offers it.
-    on_cuda = _pick(device).type == "cuda"
+    on_cuda = dev.type == "cuda"
     source = VideoFileSource(input, hwaccel="cuda" if on_cuda else None)
     if on_cuda and source.hwaccel_problem and warn:
         warn(f"NVDEC not available ({source.hwaccel_problem}): decoding on the CPU")
     try:
-        st = load_style(style, tier, device, model=model, strength=strength, preserve_colour=preserve_colour,
-                        work_height=work_height or 0, threads=threads, engine=engine)
-        if work_height is None:
-            st.work_height = default_work_height(st.device)
+        st = load_style(style, tier, str(dev), model=model, strength=strength, preserve_colour=preserve_colour,
+                        work_height=work_height, threads=threads, engine=engine)
         stabilizer = Stabilizer(stabilize, DEFAULT_STRENGTH if stabilize_strength is None else stabilize_strength)
         try:
             n_workers = network_workers(st.device, workers, live=False)

@@ -34,11 +34,12 @@ def _default_run(vgg) -> float:
     from ..gatys.optimize import GatysConfig, optimize_image
 
     photo, painting = _inputs(512)
-    if next(vgg.parameters()).device.type == "cuda":
+    cuda = next(vgg.parameters()).device.type == "cuda"
+    if cuda:
         torch.cuda.synchronize()
     t0 = time.perf_counter()
     optimize_image(photo, painting, GatysConfig(), vgg=vgg)
-    if next(vgg.parameters()).device.type == "cuda":
+    if cuda:
         torch.cuda.synchronize()
     return time.perf_counter() - t0
 

@@ -98,11 +98,12 @@ def _emit(args, section: str, data: dict, lines: list[str]) -> None:
         print(flush=True)
 
 
-def _stylizer(args, name: str | None = None, tier: str | None = None):
+def _stylizer(args, name: str | None = None, tier: str | None = None, work_height: int | None = 0):
     from ..api import load_style
 
     tier = tier or (args.tier if args.tier != "both" else "auto")
-    return load_style(name or args.style, tier, args.device, threads=args.threads, engine=args.engine)
+    return load_style(name or args.style, tier, args.device, threads=args.threads, engine=args.engine,
+                      work_height=work_height)
 
 
 def _strength(args) -> float:
@@ -166,17 +167,14 @@ def bench_pipeline(args) -> dict:
     from ..render.stabilize import Stabilizer
     from ..render.timing import StageClock
     from .common import plan_workers
-    from ..render.devices import default_work_height
     from ..render.video_job import run_job
     from ..io.video_reader import VideoFileSource
 
-    st = _stylizer(args)
+    st = _stylizer(args, work_height=args.work_height)  # None: by device, as for video
     workers = plan_workers(args, st, live=False)
     clock = StageClock()
     st.clock = clock
     stab = Stabilizer(args.stabilize, _strength(args))
-
-    st.work_height = args.work_height if args.work_height is not None else default_work_height(st.device)
 
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
         res = run_job(src, Path(tmp) / "out.mp4", st.run_network, scale=args.scale, clock=clock,

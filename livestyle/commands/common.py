@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..api import load_style
-from ..render.devices import DEVICES, default_work_height, network_workers
+from ..render.devices import DEVICES, network_workers
 from ..render.engines import ENGINES
 from ..errors import UsageError
 from ..nets.registry import DEFAULT_STYLE, TIER_CHOICES
@@ -59,11 +59,10 @@ def check_style_args(args) -> None:
     check_range("--strength", args.strength, 0.0, 1.0)
     if args.threads < 0 or args.threads > 256:
         raise UsageError(f"--threads must be between 0 and 256 (got {args.threads})")
-    if args.work_height is None:
-        return
-    check_range("--work-height", args.work_height, 0, 16384)
-    if 0 < args.work_height < 32:
-        raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
+    if args.work_height is not None:  # None: by device (load_style)
+        check_range("--work-height", args.work_height, 0, 16384)
+        if 0 < args.work_height < 32:
+            raise UsageError(f"--work-height must be 0 (native) or at least 32 (got {args.work_height})")
 
 
 def style_kwargs(args) -> dict:
@@ -75,10 +74,7 @@ def style_kwargs(args) -> dict:
 
 def make_stylizer(args) -> Stylizer:
     check_style_args(args)
-    st = load_style(args.style or DEFAULT_STYLE, **{**style_kwargs(args), "work_height": args.work_height or 0})
-    if args.work_height is None:
-        args.work_height = st.work_height = default_work_height(st.device)
-    return st
+    return load_style(args.style or DEFAULT_STYLE, **style_kwargs(args))
 
 
 def plan_workers(args, stylizer: Stylizer, live: bool) -> int:
