@@ -21,6 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
@@ -121,14 +122,23 @@ class StyleWorker:
                 self.cache[(name, tier)] = self.cache[(name, have)] = st
             return st
 
+    def preload_tiers(self) -> tuple[str, ...]:
+        """The tiers to load ahead: the starting one, and the others only where they run
+        live. On a CPU the quality tier paints a few frames a second whatever is done
+        ahead, and loading it there (an engine compile and a ~0.3 s warm-up run per
+        style) would take the cores from the live stream for seconds; it loads when
+        picked instead."""
+        live = TIERS if torch.device(self.device).type in ("cuda", "mps") else ("fast",)
+        return (self.current_tier,) + tuple(t for t in live if t != self.current_tier)
+
     def preload(self, stop: threading.Event) -> None:
-        """Load the other styles (the starting tier first, then the other) in the background,
-        so switching never stalls a frame."""
+        """Load the other styles in the background (see preload_tiers), so switching
+        style never stalls a frame."""
         # Wait for the first frame: an engine compiles its kernels for the frame size,
         # so each preloaded style also runs once on a blank frame of that size.
         while self.frame_shape is None and not stop.wait(0.05):
             pass
-        for tier in (self.current_tier,) + tuple(t for t in TIERS if t != self.current_tier):
+        for tier in self.preload_tiers():
             for n in self.names:
                 if stop.is_set():
                     return

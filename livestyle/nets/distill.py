@@ -14,6 +14,10 @@ easier, denser target: every pixel says what to draw. So:
    warped, noised input equals its warped output), so live video stays calm.
    No VGG in the loop: a step costs a few student passes, minutes per style on
    a CPU.
+3. Optional VGG terms for a second round: Grams and the sliced Wasserstein
+   distance against the painting (texture), and a content term against the
+   *photo* (relu2_2, as in `train`), which lets a student keep more of the
+   scene than its teacher did.
 
 Resumable like `train` (checkpoints, batches seeded by step), on any device.
 """
@@ -31,6 +35,7 @@ from ..render.devices import DeviceError, pick_device
 from .model_io import ModelFileError, load_network
 from .networks import V3_CONFIG, build_network
 from .photo_bank import PhotoBank, PhotoBankError
+from .losses import CONTENT_LAYER_TRAIN, content_loss
 from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
 from .training_run import RunConfig, TrainingRun, learning_rate, write_model
 
@@ -49,6 +54,9 @@ class DistillConfig(RunConfig):
     # put the brushwork back. Both need the painting and VGG in the loop (slower steps).
     style_image: str = ""
     style_weight: float = 0.0
+    # Content against the photo, not the teacher: the teacher's own content error is
+    # otherwise a floor the student can only add to (students ended ~0.05 above theirs).
+    content_weight: float = 0.0
     widths: tuple[int, ...] = V3_CONFIG.widths
     res_blocks: int = V3_CONFIG.res_blocks
 
@@ -96,27 +104,40 @@ def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 
-def _texture_targets(cfg: DistillConfig, device: torch.device, memory):
-    """(VGG cut at relu4_1, the painting's Grams, its SWD targets), or None without texture terms."""
-    if cfg.style_weight <= 0 and cfg.swd_weight <= 0:
+def _vgg_targets(cfg: DistillConfig, device: torch.device, memory):
+    """(VGG cut at the deepest layer used, the painting's Grams, its SWD targets; both None
+    without texture terms), or None when no VGG term is on."""
+    texture = cfg.style_weight > 0 or cfg.swd_weight > 0
+    if not texture and cfg.content_weight <= 0:
         return None
-    if not cfg.style_image:
+    if texture and not cfg.style_image:
         raise TrainError("--style-weight and --swd-weight need --style-image (the teacher's painting)")
     from .train import TrainConfig, _style_targets
     from .vgg import load_loss_network
 
-    vgg = load_loss_network().keep_up_to(STYLE_LAYERS).to(device, memory_format=memory)
+    layers = STYLE_LAYERS if texture else (CONTENT_LAYER_TRAIN,)
+    vgg = load_loss_network().keep_up_to(layers).to(device, memory_format=memory)
+    if not texture:
+        return vgg, None, None
     shim = TrainConfig(style_image=cfg.style_image, data=cfg.data, name=cfg.name, style_size=cfg.style_size,
                        style_layers=STYLE_LAYERS, swd_weight=max(cfg.swd_weight, 1e-9), seed=cfg.seed)
     grams, swd = _style_targets(shim, vgg, device)
     return vgg, grams, swd
 
 
-def _texture_losses(texture, y: torch.Tensor, gen: torch.Generator, bf16: bool):
-    vgg, grams, swd = texture
+def _vgg_losses(targets, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16: bool, content: bool):
+    """(content against the photo x, style, swd) for the output y; zeros for terms that are off."""
+    vgg, grams, swd = targets
+    zero = torch.zeros((), device=y.device)
+    layers = (STYLE_LAYERS if grams is not None else ()) + ((CONTENT_LAYER_TRAIN,) if content else ())
     with torch.autocast(y.device.type, dtype=torch.bfloat16, enabled=bf16):
-        feats = vgg(y, STYLE_LAYERS)
-    return style_terms(feats, grams, swd, gen)
+        feats = vgg(y, layers)
+        if content:
+            with torch.no_grad():
+                photo = vgg(x, (CONTENT_LAYER_TRAIN,))[CONTENT_LAYER_TRAIN]
+    l_content = (content_loss(feats[CONTENT_LAYER_TRAIN].float(), photo.float()).mean() if content else zero)
+    l_style, l_swd = style_terms(feats, grams, swd, gen) if grams is not None else (zero, zero)
+    return l_content, l_style, l_swd
 
 
 def _student(cfg: DistillConfig):
@@ -153,7 +174,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     crops, painted = teacher_set(cfg, teacher, device, bf16)
     del teacher
 
-    texture = _texture_targets(cfg, device, memory)
+    vgg_targets = _vgg_targets(cfg, device, memory)
     net = _student(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     run = TrainingRun(cfg.resolved_work_dir(), asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress,
@@ -177,10 +198,11 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             l_pixel = (y - t).abs().mean()
             l_grad = gradient_l1(y, t)
             loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
-            l_style = l_swd = torch.zeros((), device=device)
-            if texture is not None:
-                l_style, l_swd = _texture_losses(texture, y, gen, bf16)
-                loss = loss + cfg.style_weight * l_style + cfg.swd_weight * l_swd
+            l_content = l_style = l_swd = torch.zeros((), device=device)
+            if vgg_targets is not None:
+                l_content, l_style, l_swd = _vgg_losses(vgg_targets, x, y, gen, bf16, cfg.content_weight > 0)
+                loss = (loss + cfg.content_weight * l_content + cfg.style_weight * l_style
+                        + cfg.swd_weight * l_swd)
             l_stab = torch.zeros((), device=device)
             if cfg.stability_weight > 0:
                 l_stab = stability_loss(net, x, y, gen, bf16)
@@ -189,9 +211,13 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             loss.backward()
             opt.step()
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
-                    "style": l_style.item(), "swd": l_swd.item(), "stability": l_stab.item()}
-            run.step_done(last, {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
-                                 "stab": f"{last['stability']:.5f}"})
+                    "content": l_content.item(), "style": l_style.item(), "swd": l_swd.item(),
+                    "stability": l_stab.item()}
+            shown = {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
+                     "stab": f"{last['stability']:.5f}"}
+            if cfg.content_weight > 0:
+                shown["c"] = f"{last['content']:.3f}"
+            run.step_done(last, shown)
     wall = run.finish()
     return _export(cfg, net, run.step, wall, run.last,
                    {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"})

@@ -50,3 +50,22 @@ def test_no_display_without_no_window_is_a_clear_error(run_cli, tmp_path):
     r = run_cli("cam", "--source", src, "--style", "plain")
     assert r.returncode == 2
     assert "no display" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_preload_takes_only_the_tiers_that_run_live_on_the_device():
+    """On a CPU the quality tier loads when picked, not ahead: preloading it would take
+    the cores from the live stream; on a GPU both tiers load ahead."""
+    from livestyle.commands.cam import StyleWorker
+
+    class Stub:  # the attributes StyleWorker reads from its first stylizer
+        name, tier, work_height, engine = "alpha", "fast", 0, "torch"
+
+    def tiers(device, tier="fast"):
+        first = Stub()
+        first.tier = tier
+        return StyleWorker(first, ["alpha"], device, None, 0.0).preload_tiers()
+
+    assert tiers("cpu") == ("fast",)
+    assert tiers("cpu", "quality") == ("quality", "fast")
+    assert tiers("cuda") == ("fast", "quality")
+    assert tiers("cuda", "quality") == ("quality", "fast")
