@@ -57,8 +57,11 @@ PACK = {
 # The fast tier is distilled in two stages: a copy of the teacher (pixel + gradient
 # + stability; no VGG, cheap steps), then a texture round that adds Grams and the
 # sliced Wasserstein term against the painting (pixel losses alone leave the
-# student a smooth average of the strokes the teacher might draw).
-TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5}
+# student a smooth average of the strokes the teacher might draw). The texture round
+# also weighs content against the photo (relu2_2, 0.1): without it students ended
+# ~0.05 over their teacher's content loss; with it scream went 0.917 -> 0.825 with
+# its style loss unchanged (0.433 -> 0.429), faces and crowds clearer by eye.
+TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5, "content_weight": 0.1}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],

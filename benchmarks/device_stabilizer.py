@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Is the torch stabilizer (render/device_stabilizer.py) as steady as the DIS one?
+
+For each clip in ../shared/data/clips/*.mp4 (else the sample): the first 40 frames,
+brought to the work height the app paints at on a CPU (480 lines) and painted with
+the default style, then stabilized by `Stabilizer("flow")` (OpenCV DIS) and by
+`DeviceStabilizer("flow")` on CPU tensors. Prints the warping error (Lai et al.
+2018, livestyle.bench.metrics) of the input (the floor), of the unstabilized output
+and of both stabilizers, the ratio torch / DIS (target <= 1.1 on every clip), and
+each stabilizer's ms per frame on this CPU (one thread; on CUDA the torch one runs
+as a few hundred small kernels, see torch_flow.py). --style-loss adds the style loss
+of each (frames 0, 10, 20, 30), against the painting in ../shared/data/styles.
+
+    python benchmarks/device_stabilizer.py [--frames 40] [--threads 1] [--style-loss] [--device cuda]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from livestyle.api import load_style
+from livestyle.bench.media import SHARED, default_clips, read_frames
+from livestyle.bench.metrics import input_flows, warping_error
+from livestyle.nets.registry import DEFAULT_STYLE
+from livestyle.render.device_stabilizer import DeviceStabilizer
+from livestyle.render.stabilize import Stabilizer
+
+TARGET_RATIO = 1.1
+
+
+def timed(stabilizer, frames, painted) -> tuple[list[np.ndarray], float]:
+    """(outputs, ms per frame) of one stabilizer over a clip."""
+    t0 = time.perf_counter()
+    outs = [stabilizer(f, o) for f, o in zip(frames, painted)]
+    return outs, (time.perf_counter() - t0) / len(frames) * 1e3
+
+
+def style_metric(style: str):
+    """The style loss against the style's painting, as `livestyle bench stability` scores it;
+    None when the painting is not in ../shared/data/styles."""
+    from livestyle.bench.metrics import StyleMetric
+    from livestyle.io.images import read_rgb
+    from livestyle.nets.registry import find_style
+    from livestyle.nets.vgg import load_loss_network
+
+    name = find_style(style).style_image
+    path = SHARED / "styles" / name if name else None
+    return StyleMetric(load_loss_network(), read_rgb(path)) if path and path.is_file() else None
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, default=40)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--style", default=DEFAULT_STYLE)
+    p.add_argument("--style-loss", action="store_true")
+    p.add_argument("--device", default="cpu",
+                   help="where DeviceStabilizer runs (cuda: its ms include the upload and download per frame)")
+    args = p.parse_args()
+    # work_height None: 480 lines on a CPU, as video and cam paint (devices.CPU_WORK_HEIGHT).
+    st = load_style(args.style, "auto", "cpu", work_height=None, threads=args.threads)
+    cv2.setNumThreads(1)
+    torch.set_num_threads(args.threads)
+    metric = style_metric(st.name) if args.style_loss else None
+    if args.style_loss and metric is None:
+        print("(style loss skipped: painting not found in ../shared/data/styles)")
+    print(f"style {st.name} ({st.tier}, {st.engine}), {args.frames} frames at {st.work_height} lines, "
+          f"{torch.get_num_threads()} thread(s); warping error x1e3, ms per frame")
+    print(f"{'clip':16s} {'input':>6s} {'off':>6s} {'DIS':>6s} {'torch':>6s} {'ratio':>6s} {'DIS ms':>7s} {'torch ms':>8s}")
+    worst = 0.0
+    for clip in default_clips():
+        # run_network brings each frame to the work height first, as the app does.
+        pairs = [st.run_network(f) for f in read_frames(clip, args.frames)]
+        frames, painted = [f for f, _ in pairs], [o for _, o in pairs]
+        flows = input_flows(frames)  # depends on the inputs only: shared by every row
+        dis, dis_ms = timed(Stabilizer("flow"), frames, painted)
+        dev, dev_ms = timed(DeviceStabilizer("flow", device=args.device), frames, painted)
+        err = {name: warping_error(frames, outs, flows)
+               for name, outs in (("input", frames), ("off", painted), ("dis", dis), ("torch", dev))}
+        ratio = err["torch"] / err["dis"]
+        worst = max(worst, ratio)
+        line = (f"{clip.stem:16s} {1e3 * err['input']:6.3f} {1e3 * err['off']:6.3f} {1e3 * err['dis']:6.3f} "
+                f"{1e3 * err['torch']:6.3f} {ratio:6.3f} {dis_ms:7.1f} {dev_ms:8.1f}")
+        if metric is not None:
+            picks = range(0, len(frames), max(1, len(frames) // 4))
+            loss = {name: float(np.mean([metric(outs[i], frames[i])[0] for i in picks]))
+                    for name, outs in (("off", painted), ("dis", dis), ("torch", dev))}
+            line += f"   style loss off {loss['off']:.4f} DIS {loss['dis']:.4f} torch {loss['torch']:.4f}"
+        print(line, flush=True)
+    print(f"worst ratio torch / DIS {worst:.3f} (target <= {TARGET_RATIO}): {'met' if worst <= TARGET_RATIO else 'NOT met'}")
+    return 0 if worst <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from livestyle.bench.metrics import warping_error
+from livestyle.render import torch_flow
+from livestyle.render.device_stabilizer import DeviceStabilizer
+from livestyle.render.stabilize import DEFAULT_STRENGTH, Stabilizer
+from livestyle.render.torch_flow import dense_flow, warp
+
+
+def texture(h, w, seed=0):
+    """Smooth random RGB texture: trackable at every scale of a small pyramid."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (h // 4, w // 4, 3)).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def panning_clip(n=10, h=96, w=128, step=2):
+    big = texture(h, w + n * step)
+    return [np.ascontiguousarray(big[:, i * step:i * step + w]) for i in range(n)]
+
+
+def shimmer(frames, amount=40):
+    """A stand-in for a network that re-draws texture slightly differently every frame."""
+    rng = np.random.default_rng(1)
+    return [np.clip(f.astype(np.int16) + rng.integers(-amount, amount, f.shape), 0, 255).astype(np.uint8)
+            for f in frames]
+
+
+def gray(rgb, dtype=torch.float32):
+    return torch.from_numpy(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)).to(dtype)
+
+
+def shifted_pair(dx=3.0, dy=-2.0, h=96, w=128):
+    """(cur, prev) with cur(p) = prev(p + (dx, dy)), sub-pixel shifts by bilinear resampling."""
+    prev = texture(h, w)
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    cur = cv2.warpAffine(prev, shift, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REFLECT)
+    return cur, prev
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("shift", [(3.0, -2.0), (-1.5, 4.25)])
+def test_flow_recovers_a_translation(dtype, shift):
+    cur, prev = shifted_pair(*shift)
+    flow = dense_flow(gray(cur, dtype), gray(prev, dtype))  # half types are solved in float32
+    assert flow.shape == (96, 128, 2)
+    err = (flow[12:-12, 12:-12].double() - torch.tensor(shift, dtype=torch.float64)).abs()
+    assert float(err.mean()) < 0.2 and float(err.quantile(0.95)) < 0.5, (float(err.mean()), float(err.max()))
+
+
+def test_flow_is_batched_and_warp_brings_prev_onto_cur():
+    pairs = [shifted_pair(dx=2, dy=1), shifted_pair(dx=-1, dy=3)]
+    cur = torch.stack([gray(c) for c, _ in pairs])[:, None]
+    prev = torch.stack([gray(p) for _, p in pairs])[:, None]
+    flow = dense_flow(cur, prev)
+    assert flow.shape == (2, 2, 96, 128)
+    assert torch.allclose(flow[:, :, 12:-12, 12:-12].mean((2, 3)), torch.tensor([[2.0, 1.0], [-1.0, 3.0]]), atol=0.1)
+    before = (prev - cur)[..., 12:-12, 12:-12].abs().mean()
+    after = (warp(prev, flow) - cur)[..., 12:-12, 12:-12].abs().mean()
+    assert after < 0.1 * before
+
+
+def test_cpu_box_filter_matches_avg_pool():
+    x = torch.rand(2, 5, 23, 31) * 1000
+    for size in (3, 9):
+        ref = F.avg_pool2d(x, size, stride=1, padding=size // 2, count_include_pad=False)
+        assert torch.allclose(torch_flow._box(x, size), ref, rtol=1e-4, atol=1e-2)
+
+
+def test_warping_error_close_to_the_cpu_stabilizer():
+    frames = panning_clip()
+    styled = shimmer(frames)
+    off = warping_error(frames, styled)
+    cpu = Stabilizer("flow", 0.6)
+    dev = DeviceStabilizer("flow", 0.6, device="cpu")
+    on_cpu = warping_error(frames, [cpu(f, s) for f, s in zip(frames, styled)])
+    on_dev = warping_error(frames, [dev(f, s) for f, s in zip(frames, styled)])
+    assert on_dev < 0.6 * off, (on_dev, off)
+    assert on_dev < 1.1 * on_cpu, (on_dev, on_cpu)
+
+
+def test_numpy_in_numpy_out_and_tensor_in_tensor_out():
+    frames = panning_clip(3)
+    styled = shimmer(frames)
+    s = DeviceStabilizer(device="cpu")
+    assert s.strength == DEFAULT_STRENGTH and s.mode == "flow"
+    outs = [s(f, o) for f, o in zip(frames, styled)]
+    assert all(isinstance(o, np.ndarray) and o.dtype == np.uint8 and o.shape == frames[0].shape for o in outs)
+    t = DeviceStabilizer(device="cpu")
+    touts = [t(torch.from_numpy(f), torch.from_numpy(o)) for f, o in zip(frames, styled)]
+    assert all(isinstance(o, torch.Tensor) and o.dtype == torch.uint8 and o.shape == (96, 128, 3) for o in touts)
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(outs, touts))
+
+
+def test_flow_at_lower_resolution_than_the_frame():
+    big = [cv2.resize(f, (256, 192), interpolation=cv2.INTER_LINEAR) for f in panning_clip(4)]
+    styled = shimmer(big)
+    cpu, dev = Stabilizer("flow", flow_width=128), DeviceStabilizer("flow", flow_width=128, device="cpu")
+    for f, o in zip(big, styled):
+        a, b = cpu(f, o), dev(f, o)
+    assert b.shape == big[0].shape
+    assert np.abs(a.astype(np.int16) - b).mean() < 3.0
+
+
+def test_scene_cut_resets_and_off_is_identity():
+    frames = panning_clip(4)
+    s = DeviceStabilizer("flow", 0.9, device="cpu")
+    s(frames[0], frames[0])
+    black = np.zeros_like(frames[0])
+    out = s(black, black)
+    assert s.cuts == 1 and np.array_equal(out, black)
+    s.reset()
+    assert s.cuts == 0
+    off = DeviceStabilizer("off", device="cpu")
+    assert off(frames[1], frames[2]) is frames[2]
+    styled = torch.from_numpy(frames[2])
+    assert off(torch.from_numpy(frames[1]), styled) is styled
+
+
+def test_blend_mode_averages():
+    a = torch.full((32, 32, 3), 100, dtype=torch.uint8)
+    b = torch.full((32, 32, 3), 110, dtype=torch.uint8)
+    s = DeviceStabilizer("blend", 0.5, device="cpu")
+    s(a, a)
+    assert abs(int(s(a, b)[0, 0, 0]) - 105) <= 1
+
+
+def test_rejects_unknown_mode():
+    with pytest.raises(ValueError):
+        DeviceStabilizer("median")
