@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stabilize import DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, MODES
+from .stabilize import DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, StabilizerSettings
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
 
 # Grey, flow, weights and the blend. float32 on every device: at the flow's 640 px
@@ -27,19 +27,13 @@ from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, wa
 DTYPE = torch.float32
 
 
-class DeviceStabilizer:
+class DeviceStabilizer(StabilizerSettings):
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
                  device: torch.device | str | None = None):
         """device: where numpy frames are moved to (default: CUDA when available, else
         the CPU); tensor frames are stabilized where they are."""
-        if mode not in MODES:
-            raise ValueError(f"stabilize mode must be one of {MODES}")
-        self.mode = mode
-        self.strength = float(strength)
-        self.flow_width = flow_width
-        self.cut_threshold = cut_threshold
-        self.occlusion_threshold = occlusion_threshold
+        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold)
         self.device = torch.device(device) if device is not None else torch.device(
             "cuda" if torch.cuda.is_available() else "cpu")
         self.reset()

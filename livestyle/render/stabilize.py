@@ -53,7 +53,9 @@ def make_dis() -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
 
 
-class Stabilizer:
+class StabilizerSettings:
+    """The settings every stabilizer shares (this module's on the CPU, device_stabilizer's in torch)."""
+
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0):
         if mode not in MODES:
@@ -63,6 +65,12 @@ class Stabilizer:
         self.flow_width = flow_width
         self.cut_threshold = cut_threshold
         self.occlusion_threshold = occlusion_threshold
+
+
+class Stabilizer(StabilizerSettings):
+    def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
+                 cut_threshold: float = 40.0, occlusion_threshold: float = 20.0):
+        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold)
         self._dis = make_dis() if mode == "flow" else None
         self._grid = None
         self.reset()
