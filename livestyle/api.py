@@ -71,7 +71,9 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     "libx264" or "h264_nvenc" (x264 with a warning where NVENC does not open).
     Ctrl-C finalizes what was written so far (summary["interrupted"] is True)."""
     from .render.devices import network_workers
-    from .render.stabilize import DEFAULT_STRENGTH, Stabilizer
+    from functools import partial
+
+    from .render.stabilize import DEFAULT_STRENGTH, make_stabilizer
     from .render.video_job import run_job
     from .io.video_reader import VideoFileSource
     from .io.encoders import pick_encoder
@@ -87,7 +89,9 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
     try:
         st = load_style(style, tier, str(dev), model=model, strength=strength, preserve_colour=preserve_colour,
                         work_height=work_height, threads=threads, engine=engine)
-        stabilizer = Stabilizer(stabilize, DEFAULT_STRENGTH if stabilize_strength is None else stabilize_strength)
+        # On CUDA the frames are stabilized on the GPU before their one download.
+        stabilizer = make_stabilizer(stabilize, DEFAULT_STRENGTH if stabilize_strength is None else stabilize_strength,
+                                     st.device)
         try:
             n_workers = network_workers(st.device, workers, live=False)
         except ValueError as e:
@@ -95,7 +99,8 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
 
             raise UsageError(str(e)) from None
         codec = pick_encoder(encoder, st.device.type, warn or (lambda m: None))
-        result = run_job(source, output, st.run_network, scale=scale, encoder=codec,
+        network = partial(st.run_network, on_device=stabilizer.takes_tensors)
+        result = run_job(source, output, network, scale=scale, encoder=codec,
                          finish=lambda rgb, net_out: st.finish(rgb, net_out, stabilizer),
                          crf=crf, preset=preset, progress=st.name if progress else None,
                          warn=warn or (lambda m: None), workers=n_workers, slow_s=_slow_s)

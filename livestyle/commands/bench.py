@@ -27,6 +27,7 @@ import torch
 
 from ..bench.media import SAMPLE, SHARED, default_clips, read_frames
 from ..nets.registry import DEFAULT_STYLE, find_style, list_styles
+from ..render.stabilize import FLOWS
 
 
 
@@ -59,6 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="camera-like: run length")
     p.add_argument("--soak", type=float, default=0.0, help="camera-like soak for this many seconds (memory growth)")
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
+    p.add_argument("--flow", default="auto", choices=FLOWS,
+                   help="pipeline (file run), stability: the stabilizer's optical flow (auto: torch on CUDA, OpenCV DIS elsewhere)")
     p.add_argument("--stabilize-strength", type=float, default=None,
                    help="weight of the previous stylized frame (default: as for video/cam)")
     p.add_argument("--work-height", type=int, default=None,
@@ -164,7 +167,9 @@ def _peak_rss_mb() -> float:
 
 
 def bench_pipeline(args) -> dict:
-    from ..render.stabilize import Stabilizer
+    from functools import partial
+
+    from ..render.stabilize import make_stabilizer
     from ..render.timing import StageClock
     from .common import plan_workers
     from ..render.video_job import run_job
@@ -174,10 +179,11 @@ def bench_pipeline(args) -> dict:
     workers = plan_workers(args, st, live=False)
     clock = StageClock()
     st.clock = clock
-    stab = Stabilizer(args.stabilize, _strength(args))
+    stab = make_stabilizer(args.stabilize, _strength(args), st.device, args.flow)
 
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
-        res = run_job(src, Path(tmp) / "out.mp4", st.run_network, scale=args.scale, clock=clock,
+        network = partial(st.run_network, on_device=stab.takes_tensors)
+        res = run_job(src, Path(tmp) / "out.mp4", network, scale=args.scale, clock=clock,
                       finish=lambda rgb, net_out: st.finish(rgb, net_out, stab),
                       workers=workers)
     stages = {k: v for k, v in res.stage_ms.items() if k != "latency"}
@@ -268,7 +274,7 @@ def _painting(args, style) -> np.ndarray | None:
 
 def bench_stability(args) -> dict:
     from ..bench.metrics import StyleMetric, input_flows, warping_error
-    from ..render.stabilize import Stabilizer
+    from ..render.stabilize import make_stabilizer
     from ..nets.vgg import load_loss_network
 
     st = _stylizer(args)
@@ -281,7 +287,7 @@ def bench_stability(args) -> dict:
         flows = input_flows(frames)  # once per clip, shared by every mode
         row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames, flows), 5)}
         for mode in ("off", "blend", "flow"):
-            stab = Stabilizer(mode, _strength(args))
+            stab = make_stabilizer(mode, _strength(args), st.device, args.flow)
             outs = [stab(f, o) for f, o in zip(frames, raw)] if mode != "off" else raw
             row[mode] = round(warping_error(frames, outs, flows), 5)
             if metric is not None:
@@ -293,9 +299,10 @@ def bench_stability(args) -> dict:
                      f"(+{100 * (row['style_flow'] / row['style_off'] - 1):.1f}%)") if metric else ""
         lines.append(f"{clip.name:22s} input {row['input']:.5f}  off {row['off']:.5f}  blend {row['blend']:.5f}  "
                      f"flow {row['flow']:.5f}  (flow/off {row['flow_vs_off']}){style_txt}")
-    data = {"style": st.name, "stabilize_strength": _strength(args), "rows": rows}
+    flow = type(make_stabilizer("flow", 0.5, st.device, args.flow)).__name__
+    data = {"style": st.name, "stabilize_strength": _strength(args), "stabilizer": flow, "rows": rows}
     _emit(args, "stability (warping error, lower is steadier; input = floor)", data,
-          [f"style {st.name}, stabilize strength {_strength(args):g}"] + lines + ([] if metric else ["(style loss skipped: painting not found; --paintings)"]))
+          [f"style {st.name}, stabilize strength {_strength(args):g}, {flow}"] + lines + ([] if metric else ["(style loss skipped: painting not found; --paintings)"]))
     return data
 
 

@@ -27,7 +27,7 @@ from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
 from ..render.pipeline import Channel, Closed, Pipeline
 from ..nets.registry import TIERS, find_style, list_styles
-from ..render.stabilize import Stabilizer
+from ..render.stabilize import make_stabilizer
 from ..render.stylize import Stylizer
 from .common import add_stream_args, add_style_args, check_range, make_stylizer, plan_workers, say
 
@@ -90,7 +90,8 @@ class Controls:
 class StyleWorker:
     """Owns the stylizers (one per style and tier, loaded on first use and kept)."""
 
-    def __init__(self, first: Stylizer, names: list[str], device, stabilizer: Stabilizer, slow_ms: float):
+    def __init__(self, first: Stylizer, names: list[str], device, stabilizer, slow_ms: float):
+        """stabilizer: from stabilize.make_stabilizer (on CUDA it works on the GPU's frames)."""
         self.cache = {(first.name, first.tier): first}
         self.names = names
         self.device = device
@@ -158,7 +159,7 @@ class StyleWorker:
         st = self.get(name, tier)
         if self.frame_shape is None:
             self.frame_shape = frame.rgb.shape
-        result = st.run_network(frame.rgb)
+        result = st.run_network(frame.rgb, on_device=self.stabilizer.takes_tensors)
         if self.slow_s:
             time.sleep(self.slow_s)
         return frame, st, name, settings, result
@@ -237,7 +238,8 @@ class Session:
                                  stylizer.tier)
         self.workers = plan_workers(args, stylizer, live=True)
         self.worker = StyleWorker(stylizer, names, stylizer.device,
-                                  Stabilizer(args.stabilize, args.stabilize_strength), args.simulate_slow_ms)
+                                  make_stabilizer(args.stabilize, args.stabilize_strength, stylizer.device),
+                                  args.simulate_slow_ms)
         self.recorder = None  # a video_writer.VideoWriter while recording
         self.record_path = Path(args.record) if args.record else None
         self.record_t0 = 0.0

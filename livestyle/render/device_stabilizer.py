@@ -28,6 +28,9 @@ DTYPE = torch.float32
 
 
 class DeviceStabilizer(StabilizerSettings):
+    # A network's output may stay on its device (Stylizer.run_network(on_device=True)).
+    takes_tensors = True
+
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
                  device: torch.device | str | None = None):

@@ -18,6 +18,11 @@ import cv2
 import numpy as np
 
 MODES = ("off", "blend", "flow")
+# Which optical flow the `flow` mode uses: OpenCV's DIS on the CPU (7-10 ms at
+# 640 px), or torch_flow's Lucas-Kanade on the frames' own device
+# (device_stabilizer.py: 46-55 ms on one CPU thread, so only where the frames
+# already are on a GPU). auto: torch on CUDA, DIS elsewhere.
+FLOWS = ("auto", "dis", "torch")
 # Weight of the previous stylized frame (see README: stability figures).
 DEFAULT_STRENGTH = 0.45
 # Width of the frames the flow is computed on. The finer the flow, the better
@@ -68,6 +73,9 @@ class StabilizerSettings:
 
 
 class Stabilizer(StabilizerSettings):
+    # Takes numpy frames only; a network's output on a GPU is downloaded first.
+    takes_tensors = False
+
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0):
         super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold)
@@ -133,3 +141,18 @@ class Stabilizer(StabilizerSettings):
         warped = cv2.remap(prev_out, map_x, map_y, WARP_INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
         # out = (1 - weight) * styled + weight * warped, on uint8 with SIMD (no float frames).
         return cv2.blendLinear(styled, warped, 1.0 - weight, weight)
+
+
+def make_stabilizer(mode: str = "flow", strength: float = DEFAULT_STRENGTH, device="cpu", flow: str = "auto"):
+    """The stabilizer for frames painted on `device`: the DIS one (numpy frames), or
+    device_stabilizer.DeviceStabilizer (torch frames, stabilized where they are)."""
+    if flow not in FLOWS:
+        raise ValueError(f"flow must be one of {FLOWS}")
+    import torch  # late: this module is numpy and OpenCV only unless a device stabilizer is asked for
+
+    device = torch.device(device)
+    if flow == "torch" or (flow == "auto" and device.type == "cuda"):
+        from .device_stabilizer import DeviceStabilizer
+
+        return DeviceStabilizer(mode, strength, device=device)
+    return Stabilizer(mode, strength)

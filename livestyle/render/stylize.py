@@ -88,8 +88,10 @@ class Stylizer:
         return cls(load_network(path), device, name, engine)
 
     @torch.inference_mode()
-    def network_rgb(self, rgb: np.ndarray) -> np.ndarray:
-        """The raw network output for one RGB uint8 frame (same size)."""
+    def network_rgb(self, rgb: np.ndarray, on_device: bool = False):
+        """The raw network output for one RGB uint8 frame (same size): numpy, or with
+        `on_device` on a GPU a uint8 (H, W, 3) tensor left there for a stabilizer
+        that works on the device (one download after it instead of before)."""
         clock = self.clock
         t = time.perf_counter() if clock else 0.0
         h, w = rgb.shape[:2]
@@ -126,7 +128,9 @@ class Stylizer:
             out = cv2.convertScaleAbs(y.numpy(), alpha=255.0)
         else:
             # Convert on the device, download 4x fewer bytes.
-            out = y.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).contiguous().cpu().numpy()
+            out = y.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).contiguous()
+            if not on_device:
+                out = out.cpu().numpy()
         if clock:
             self._mark("from_tensor", t)
         return out
@@ -146,34 +150,40 @@ class Stylizer:
         return out
 
     def __call__(self, rgb: np.ndarray, stabilizer=None) -> np.ndarray:
-        """Stylize one RGB uint8 frame; `stabilizer` (a stabilize.Stabilizer) smooths it over time.
+        """Stylize one RGB uint8 frame; `stabilizer` (see finish) smooths it over time.
 
         Frames taller than `work_height` go through the network (and the
         stabilizer) at that height and are scaled back up: the network's
         strokes have a fixed size in pixels, so this keeps the look the same
         relative to the frame at any resolution, and costs what a 480-line
         frame costs. Strength and colour are mixed in at full resolution."""
-        return self.finish(rgb, self.run_network(rgb), stabilizer)
+        on_device = getattr(stabilizer, "takes_tensors", False)
+        return self.finish(rgb, self.run_network(rgb, on_device), stabilizer)
 
     # The two halves of __call__, for pipelines that run them on separate threads
     # (the network on one, stabilization and blending on another).
-    def run_network(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(the frame at work height, the network's output for it)."""
+    def run_network(self, rgb: np.ndarray, on_device: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(the frame at work height, the network's output for it; see network_rgb for on_device)."""
         h, w = rgb.shape[:2]
         small = rgb
         if 0 < self.work_height < h:
             size = (max(1, round(w * self.work_height / h)), self.work_height)
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        return small, self.network_rgb(small)
+        return small, self.network_rgb(small, on_device)
 
     def finish(self, rgb: np.ndarray, network_result: tuple[np.ndarray, np.ndarray], stabilizer=None) -> np.ndarray:
-        """Stabilize, scale back to the frame's size, then colour and strength."""
+        """Stabilize, scale back to the frame's size, then colour and strength.
+        `stabilizer`: a stabilize.Stabilizer or a device_stabilizer.DeviceStabilizer."""
         small, out = network_result
+        if isinstance(out, torch.Tensor) and not getattr(stabilizer, "takes_tensors", False):
+            out = out.cpu().numpy()
         if stabilizer is not None:
             t = time.perf_counter()
             out = stabilizer(small, out)
             if self.clock:
                 self.clock.add("stabilize", time.perf_counter() - t)
+        if isinstance(out, torch.Tensor):
+            out = out.cpu().numpy()  # the one download, after stabilizing on the device
         h, w = rgb.shape[:2]
         if out.shape[:2] != (h, w):
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)

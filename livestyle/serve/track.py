@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
-from ..render.stabilize import Stabilizer
+from ..render.stabilize import make_stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
 # does): the cost of a 480-line frame whatever the camera sends.
@@ -148,13 +148,15 @@ class Painter:
         self._work_height = work_height
         self._load = load
         self._stylizers: OrderedDict = OrderedDict()  # (style, tier) -> Stylizer, most recent last
-        self._stabilizer = Stabilizer("flow")
+        self._stabilizer = None  # made with the first stylizer, for the device it paints on
         self._painting: tuple[str, str] | None = None
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         s = self.settings
         key = (s.style, s.tier)
         st = self._stylizer(key)
+        if self._stabilizer is None:
+            self._stabilizer = make_stabilizer("flow", device=st.device)
         if key != self._painting:
             # The stabilizer blends in the previous output: another style's strokes would linger.
             self._stabilizer.reset()

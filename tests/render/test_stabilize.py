@@ -49,3 +49,20 @@ def test_blend_mode_averages():
     s = Stabilizer("blend", 0.5)
     s(a, a)
     assert abs(int(s(a, b)[0, 0, 0]) - 105) <= 1
+
+
+def test_make_stabilizer_picks_the_flow_by_device():
+    import pytest
+    import torch
+
+    from livestyle.render.device_stabilizer import DeviceStabilizer
+    from livestyle.render.stabilize import make_stabilizer
+
+    cpu = make_stabilizer("flow", 0.3, "cpu")
+    assert type(cpu) is Stabilizer and cpu.strength == 0.3 and not cpu.takes_tensors
+    gpu = make_stabilizer("flow", 0.3, torch.device("cuda"))  # chosen by device type, nothing allocated
+    assert isinstance(gpu, DeviceStabilizer) and gpu.takes_tensors and gpu.device.type == "cuda"
+    assert isinstance(make_stabilizer("blend", 0.3, "cpu", flow="torch"), DeviceStabilizer)
+    assert type(make_stabilizer("flow", 0.3, "cuda", flow="dis")) is Stabilizer
+    with pytest.raises(ValueError):
+        make_stabilizer("flow", 0.3, "cpu", flow="farneback")

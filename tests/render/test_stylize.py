@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 
 from conftest import identity_net, random_net
 from livestyle.nets.networks import FastStyleNet, NetworkConfig, default_config
@@ -46,3 +48,36 @@ def test_strength_zero_returns_the_input():
 def test_legacy_network_gets_a_border():
     legacy = FastStyleNet(NetworkConfig.from_dict({"arch": "fast", "widths": [8, 16], "res_blocks": 1}))
     assert Stylizer(legacy).border > 0
+
+
+def test_a_device_stabilizer_takes_the_output_as_a_tensor_and_the_caller_gets_numpy():
+    import torch
+
+    from livestyle.render.device_stabilizer import DeviceStabilizer
+
+    st = Stylizer(identity_net(), engine="torch")
+    frames = [gradient(48, 64), np.roll(gradient(48, 64), 2, axis=1)]
+    stab, ref = DeviceStabilizer(device="cpu"), Stabilizer("blend", 0.5)
+    for f in frames:
+        small, out = st.run_network(f, on_device=True)  # a CPU stylizer hands back numpy whatever is asked
+        assert isinstance(out, np.ndarray)
+        # What a GPU stylizer hands over: the output as a uint8 tensor on its device.
+        got = st.finish(f, (small, torch.from_numpy(out)), stab)
+        assert isinstance(got, np.ndarray) and got.shape == f.shape
+        # A numpy-only stabilizer gets the tensor downloaded first.
+        assert isinstance(st.finish(f, (small, torch.from_numpy(out)), ref), np.ndarray)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_cuda_the_output_stays_on_the_gpu_until_stabilized():
+    from livestyle.render.stabilize import make_stabilizer
+
+    st = Stylizer(identity_net(), "cuda", engine="torch")
+    stab = make_stabilizer("flow", 0.5, st.device)
+    assert stab.takes_tensors
+    f = gradient(96, 128)
+    small, out = st.run_network(f, on_device=True)
+    assert isinstance(out, torch.Tensor) and out.device.type == "cuda"
+    for _ in range(2):
+        got = st(f, stab)
+        assert isinstance(got, np.ndarray) and got.shape == f.shape
