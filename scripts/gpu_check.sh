@@ -6,11 +6,15 @@
 #   models.tar.gz (quality/ and fast/, each NAME.safetensors + json), work.tar.gz (checkpoints of
 #   unfinished stages: unpack into gpu_carry/ to resume next call), train.log, figures.txt, gpu.txt.
 # Test it here first with tiny settings:
-#   DEVICE=cpu STEPS_SCALE=0.002 SIZE=32 BUDGET_S=60 OUT=/tmp/gpuout bash scripts/gpu_check.sh
+#   DEVICE=cpu STEPS_SCALE=0.002 SIZE=32 BUDGET_S=60 WORK=/tmp/gpuwork TIMED_STEPS=2 TIMED_SIZE=32 GATYS_SIZE=32 \
+#       OUT=/tmp/gpuout bash scripts/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/livestyle-out}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-420}
+OUT=${OUT:-/tmp/livestyle-out}; DEVICE=${DEVICE:-cuda}; BUDGET_S=${BUDGET_S:-330}
+TIMED_STEPS=${TIMED_STEPS:-3000}; TIMED_SIZE=${TIMED_SIZE:-256}; GATYS_SIZE=${GATYS_SIZE:-512}
 STEPS_SCALE=${STEPS_SCALE:-1}; SIZE=${SIZE:-0}
+# Checkpoints of unfinished stages: carried back and forth (a dry run keeps its own: WORK=/tmp/...).
+WORK=${WORK:-gpu_carry/work}
 mkdir -p "$OUT"
 STAGE=$(mktemp -d); mkdir -p "$STAGE/quality" "$STAGE/fast" "$STAGE/teachers"
 START=$(date +%s)
@@ -21,16 +25,16 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | tee
 #    (60% of the budget), 2. then the fast tier distilled from every quality network there is.
 python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
     --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$STAGE/quality" \
-    --work-dir gpu_carry/work/quality --budget-s $((BUDGET_S * 6 / 10)) --steps-scale "$STEPS_SCALE" \
+    --work-dir "$WORK/quality" --budget-s $((BUDGET_S * 6 / 10)) --steps-scale "$STEPS_SCALE" \
     --size "$SIZE" --quiet 2>&1 | tee "$OUT/train.log"
 cp models/quality/*.safetensors models/quality/*.json "$STAGE/quality"/* "$STAGE/teachers"/ 2>/dev/null
 python scripts/train_pack.py --tier fast --device "$DEVICE" --data gpu_carry/content_gpu \
     --styles-dir gpu_carry/styles --models-dir models --teachers-dir "$STAGE/teachers" --out-dir "$STAGE/fast" \
-    --work-dir gpu_carry/work/fast --budget-s $((BUDGET_S - ($(date +%s) - START))) \
+    --work-dir "$WORK/fast" --budget-s $((BUDGET_S - ($(date +%s) - START))) \
     --steps-scale "$STEPS_SCALE" --size "$SIZE" --quiet 2>&1 | tee -a "$OUT/train.log"
 tar czf "$OUT/models.tar.gz" -C "$STAGE" quality fast
 # The teacher's painted crops are large and remade in seconds on a GPU: not carried back.
-tar czf "$OUT/work.tar.gz" --exclude='teacher-*' -C gpu_carry work
+mkdir -p "$WORK"; tar czf "$OUT/work.tar.gz" --exclude='teacher-*' -C "$(dirname "$WORK")" "$(basename "$WORK")"
 # 2. Network speed per tier at 1080p (no PyAV needed).
 python - <<'PY' 2>&1 | tee "$OUT/figures.txt"
 import os, time, torch
@@ -55,4 +59,18 @@ for tier, path in (("fast", "models/starry.safetensors"), ("quality", "models/qu
                 torch.cuda.synchronize()
         print(f"{tier} network {w}x{h} on {dev}: {(time.perf_counter() - t) / 20 * 1000:.2f} ms")
 PY
+# 3. Issue 14's figure: `livestyle train --arch quality` for 3,000 steps at 256 px, batch 8, start-up
+#    included; 4. issue 16's: Gatys at its 512 px, 300-iteration default, VGG load included.
+PHOTO=$(ls gpu_carry/content_gpu/* | head -1)
+T0=$(date +%s.%N)
+timeout 240 python -m livestyle train --arch quality --device "$DEVICE" --style-image gpu_carry/styles/starry.jpg \
+    --data gpu_carry/content_gpu --name timed --out-dir /tmp/timed --work-dir /tmp/timed-work \
+    --steps "$TIMED_STEPS" --size "$TIMED_SIZE" --batch 8 > /tmp/timed.log 2>&1
+echo "train --arch quality --device $DEVICE: $TIMED_STEPS steps at $TIMED_SIZE px, batch 8: rc $?, \
+$(python -c "print(round($(date +%s.%N) - $T0, 1))") s wall including start-up" | tee -a "$OUT/figures.txt"
+T0=$(date +%s.%N)
+timeout 120 python -m livestyle image "$PHOTO" -o /tmp/gatys.png --method gatys --device "$DEVICE" \
+    --style-image gpu_carry/styles/starry.jpg --size "$GATYS_SIZE" > /tmp/gatys.log 2>&1
+echo "image --method gatys --device $DEVICE, ${GATYS_SIZE} px, default iterations: rc $?, \
+$(python -c "print(round($(date +%s.%N) - $T0, 1))") s wall including start-up" | tee -a "$OUT/figures.txt"
 ls -la "$OUT"; tar tzf "$OUT/models.tar.gz"

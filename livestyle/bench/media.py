@@ -1,12 +1,14 @@
 """Where benchmark media comes from: the shipped sample clip, and ../shared/data when present."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "astronaut.mp4"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+# LIVESTYLE_SHARED: the same layout elsewhere (a device machine gets the clips carried into the repository).
+SHARED = Path(os.environ.get("LIVESTYLE_SHARED") or Path(__file__).resolve().parents[3] / "shared" / "data")
 
 
 def default_clips() -> list[Path]:

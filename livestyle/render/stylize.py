@@ -55,6 +55,10 @@ class Stylizer:
         self._openvino = OpenVINOEngine(net) if self.engine == "openvino" else None
         self.name = name
         self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            # A stream's frames all have one size: let cuDNN time its convolution
+            # algorithms once per size and keep the fastest (benchmarks/gpu_network.py).
+            torch.backends.cudnn.benchmark = True
         self.dtype = torch.float16 if self.cuda else torch.float32
         # channels_last on every device: on this project's CPU it halves the
         # network's time (oneDNN's NHWC kernels), and HWC frames arrive in it for free.

@@ -44,11 +44,11 @@ def test_exception_in_stylize_stage_exits_nonzero_no_threads_left(model_dir, tmp
     calls = {"n": 0}
     original = Stylizer.run_network
 
-    def flaky(self, rgb):
+    def flaky(self, rgb, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("boom in the network")
-        return original(self, rgb)
+        return original(self, rgb, *args, **kwargs)
 
     monkeypatch.setattr(Stylizer, "run_network", flaky)
     monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
