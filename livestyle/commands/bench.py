@@ -296,7 +296,7 @@ def bench_stability(args) -> dict:
         row["flow_vs_off"] = round(row["flow"] / row["off"], 3) if row["off"] else None
         rows.append(row)
         style_txt = (f"; style loss off {row['style_off']} flow {row['style_flow']} "
-                     f"(+{100 * (row['style_flow'] / row['style_off'] - 1):.1f}%)") if metric else ""
+                     f"({100 * (row['style_flow'] / row['style_off'] - 1):+.1f}%)") if metric else ""
         lines.append(f"{clip.name:22s} input {row['input']:.5f}  off {row['off']:.5f}  blend {row['blend']:.5f}  "
                      f"flow {row['flow']:.5f}  (flow/off {row['flow_vs_off']}){style_txt}")
     flow = type(make_stabilizer("flow", 0.5, st.device, args.flow)).__name__
