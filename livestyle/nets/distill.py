@@ -23,6 +23,7 @@ Resumable like `train` (checkpoints, batches seeded by step), on any device.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, replace
@@ -235,6 +236,10 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     if painting:
         recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
     head = {**credits, "arch": "fast", "tier": "fast", "design": net.config.design}
-    training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher), "recipe": recipe,
+    # The path a teacher was read from is often a scratch copy; its digest names it for good
+    # (compare with `sha256sum models/quality/NAME.safetensors`).
+    teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()
+    training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher),
+                "teacher_sha256": teacher_sha, "recipe": recipe,
                 "steps": steps, "wall_seconds": round(wall, 1), **run}
     return write_model(net, cfg.out_dir, cfg.name, head, training, losses)

@@ -1,6 +1,7 @@
 """Distillation: a v3 student learns from a quality teacher's paintings."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -42,6 +43,8 @@ def test_distill_writes_a_v3_fast_model_with_the_teachers_credits(setup):
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["title"] == "T" and meta["tier"] == "fast" and meta["training"]["method"] == "distillation"
     assert meta["training"]["steps"] == 6 and meta["training"]["teacher"] == "teacher.safetensors"
+    digest = hashlib.sha256((setup / "teacher.safetensors").read_bytes()).hexdigest()
+    assert meta["training"]["teacher_sha256"] == digest
     out = load_network(path)(torch.rand(1, 3, 40, 56))
     assert out.shape == (1, 3, 40, 56)
 
