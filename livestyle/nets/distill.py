@@ -38,7 +38,7 @@ from .networks import V3_CONFIG, build_network
 from .photo_bank import PhotoBank, PhotoBankError
 from .losses import CONTENT_LAYER_TRAIN, content_loss
 from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
-from .training_run import RunConfig, TrainingRun, learning_rate, write_model
+from .training_run import RunConfig, TrainingRun, inherit_lineage, learning_rate, write_model
 
 
 @dataclass(kw_only=True)
@@ -242,4 +242,5 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher),
                 "teacher_sha256": teacher_sha, "recipe": recipe,
                 "steps": steps, "wall_seconds": round(wall, 1), **run}
+    head, training = inherit_lineage(cfg.init_from, head, training)
     return write_model(net, cfg.out_dir, cfg.name, head, training, losses)

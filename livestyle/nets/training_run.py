@@ -74,6 +74,33 @@ def learning_rate(base: float, steps: int, step: int, floor: float = 0.1) -> flo
     return base * warm * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+CREDIT_KEYS = ("title", "painter", "year", "credits")
+
+
+def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, dict]:
+    """A warm-started network is the sum of its rounds: take the credits the caller did not
+    give from the --init-from model's json, and list that model's rounds before this one
+    (`stages`, oldest first), so a fine-tune's json still says how the network was made."""
+    meta_path = Path(init_from).with_suffix(".json") if init_from else None
+    if meta_path is None or not meta_path.is_file():
+        return head, training
+    try:
+        base = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return head, training
+    head = {**{k: base[k] for k in CREDIT_KEYS if k in base}, **head}
+    old = base.get("training") or {}
+    # Two older layouts: `stages` (oldest first, the last one the file itself) and
+    # `earlier_rounds` (the rounds before the one at the top level).
+    earlier = old.get("stages") or (list(old.get("earlier_rounds", [])) + [old] if old else [])
+    stages = [{k: v for k, v in s.items() if k not in ("stages", "earlier_rounds")} for s in earlier]
+    stages.append(dict(training))
+    training = {**training, "stages": stages,
+                "total_steps": sum(int(s.get("steps", 0)) for s in stages),
+                "wall_seconds_total": round(sum(float(s.get("wall_seconds", 0.0)) for s in stages), 1)}
+    return head, training
+
+
 def write_model(net, out_dir: str | os.PathLike, name: str, head: dict, training: dict, losses: dict) -> Path:
     """NAME.safetensors (fp16) and NAME.json: `head` (credits, tier, ...), the network's
     size and cost, and `training` with the final losses and the versions that made it."""
@@ -82,10 +109,13 @@ def write_model(net, out_dir: str | os.PathLike, name: str, head: dict, training
     net = net.eval().to("cpu", memory_format=torch.contiguous_format)
     path = out / f"{name}.safetensors"
     save_network(net, path)
+    this_round = {"final_losses": {k: round(v, 5) for k, v in losses.items()},
+                  "livestyle": __version__, "torch": torch.__version__}
+    training = {**training, **this_round}
+    if training.get("stages"):  # the last stage is this round: same facts
+        training["stages"] = training["stages"][:-1] + [{**training["stages"][-1], **this_round}]
     meta = {"name": name, **head, "params": sum(p.numel() for p in net.parameters()),
-            "macs_per_pixel": round(macs_per_pixel(net, 256, 256)),
-            "training": {**training, "final_losses": {k: round(v, 5) for k, v in losses.items()},
-                         "livestyle": __version__, "torch": torch.__version__}}
+            "macs_per_pixel": round(macs_per_pixel(net, 256, 256)), "training": training}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
 

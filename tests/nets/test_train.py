@@ -102,3 +102,39 @@ def test_sliced_wasserstein_targets():
     x = (torch.randn(1, 8, 16, 16) * 2 + 1).requires_grad_()
     swd.loss({"relu1_1": x}, gen).sum().backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+def test_a_warm_started_round_keeps_the_credits_and_lists_every_round(tmp_path):
+    import json
+
+    from livestyle.nets.train import train
+
+    _tiny_data(tmp_path)
+    base = dict(style_image=str(tmp_path / "paint.png"), data=str(tmp_path / "photos"), name="t", widths=(4, 8, 8),
+                arch="quality", size=32, style_size=64, batch=2, steps=2, device="cpu", checkpoint_every_s=0)
+    first = train(TrainConfig(**base, out_dir=str(tmp_path / "a"), work_dir=str(tmp_path / "wa"),
+                              credits={"title": "Paint", "painter": "P"}), progress=False)
+    second = train(TrainConfig(**{**base, "steps": 3}, out_dir=str(tmp_path / "b"), work_dir=str(tmp_path / "wb"),
+                               init_from=str(first)), progress=False)
+    meta = json.loads(second.with_suffix(".json").read_text())
+    assert (meta["title"], meta["painter"]) == ("Paint", "P")
+    t = meta["training"]
+    assert [s["steps"] for s in t["stages"]] == [2, 3] and t["total_steps"] == 5 and t["steps"] == 3
+    assert t["stages"][0]["recipe"]["init_from"] == "" and t["stages"][1]["recipe"]["init_from"] == str(first)
+    assert t["stages"][-1]["final_losses"] == t["final_losses"]
+
+
+def test_lineage_reads_the_older_earlier_rounds_layout(tmp_path):
+    import json
+
+    from livestyle.nets.training_run import inherit_lineage
+
+    old = {"title": "Old", "training": {"steps": 7, "wall_seconds": 2.0,
+                                        "earlier_rounds": [{"steps": 5, "wall_seconds": 1.0}]}}
+    (tmp_path / "m.json").write_text(json.dumps(old))
+    head, training = inherit_lineage(str(tmp_path / "m.safetensors"), {"title": "New"},
+                                     {"steps": 3, "wall_seconds": 0.5})
+    assert head["title"] == "New"  # what the caller gives wins
+    assert [s["steps"] for s in training["stages"]] == [5, 7, 3] and training["total_steps"] == 15
+    assert training["wall_seconds_total"] == 3.5
+    assert inherit_lineage("", {"a": 1}, {"steps": 1}) == ({"a": 1}, {"steps": 1})
