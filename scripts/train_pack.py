@@ -124,19 +124,13 @@ def train_style(args, name: str, stages, deadline: float) -> bool:
 
 
 def publish(args, name: str, stages) -> None:
-    """Copy the last stage's model to --out-dir, its json listing every stage."""
+    """Copy the last stage's model and json to --out-dir: each stage was warm-started from the
+    one before, so its json already lists every stage (`training.stages`)."""
     last = Path(args.work_dir) / name / f"stage{len(stages) - 1}"
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(last / f"{name}.safetensors", out / f"{name}.safetensors")
-    meta = json.loads((last / f"{name}.json").read_text())
-    rounds = []
-    for i in range(len(stages)):
-        m = json.loads((Path(args.work_dir) / name / f"stage{i}" / f"{name}.json").read_text())["training"]
-        rounds.append(m)
-    meta["training"]["stages"] = rounds
-    meta["training"]["wall_seconds_total"] = round(sum(r["wall_seconds"] for r in rounds), 1)
-    (out / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    for suffix in (".safetensors", ".json"):
+        shutil.copyfile(last / f"{name}{suffix}", out / f"{name}{suffix}")
     print(f"== {name}: wrote {out / name}.safetensors", flush=True)
 
 

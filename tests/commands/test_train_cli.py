@@ -159,7 +159,7 @@ def test_train_pack_script_tiny(tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     meta = json.loads((tmp_path / "out" / "starry.json").read_text())
-    assert meta["tier"] == "quality" and len(meta["training"]["stages"]) >= 1
+    assert meta["tier"] == "quality" and len(meta["training"]["stages"]) == 2
     assert read_config(tmp_path / "out" / "starry.safetensors").arch == "quality"
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "skipped" in r.stdout
