@@ -138,3 +138,22 @@ def test_lineage_reads_the_older_earlier_rounds_layout(tmp_path):
     assert [s["steps"] for s in training["stages"]] == [5, 7, 3] and training["total_steps"] == 15
     assert training["wall_seconds_total"] == 3.5
     assert inherit_lineage("", {"a": 1}, {"steps": 1}) == ({"a": 1}, {"steps": 1})
+
+
+def test_a_fine_tuned_v3_network_is_still_marked_v3(tmp_path):
+    """scripts/train_pack.py tells a v3 fast file from an older one by its json's `design`."""
+    import json
+
+    from livestyle.nets.networks import build_network
+    from livestyle.nets.train import train
+
+    _tiny_data(tmp_path)
+    torch.manual_seed(0)
+    save_network(build_network(NetworkConfig(arch="fast", widths=(4, 8, 8), res_blocks=1, design="v3")),
+                 tmp_path / "v3.safetensors")
+    path = train(TrainConfig(style_image=str(tmp_path / "paint.png"), data=str(tmp_path / "photos"), name="t",
+                             out_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "w"), size=32, style_size=64,
+                             batch=2, steps=1, device="cpu", checkpoint_every_s=0,
+                             init_from=str(tmp_path / "v3.safetensors")), progress=False)
+    assert json.loads(path.with_suffix(".json").read_text())["design"] == "v3"
+    assert load_network(path).config.design == "v3"
