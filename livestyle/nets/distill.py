@@ -38,7 +38,7 @@ from .networks import V3_CONFIG, build_network
 from .photo_bank import PhotoBank, PhotoBankError
 from .losses import CONTENT_LAYER_TRAIN, content_loss
 from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
-from .training_run import RunConfig, TrainingRun, inherit_lineage, learning_rate, write_model
+from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, write_model
 
 
 @dataclass(kw_only=True)
@@ -229,18 +229,17 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     credits, painting = dict(cfg.credits), None
     if teacher_meta.exists():
         t = json.loads(teacher_meta.read_text())
-        credits = {k: t[k] for k in ("title", "painter", "year", "credits") if k in t} | credits
+        credits = {k: t[k] for k in CREDIT_KEYS if k in t} | credits
         painting = t.get("training", {}).get("recipe", {}).get("style_image")
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir")}
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     if painting:
         recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
-    head = {**credits, "arch": "fast", "tier": "fast", "design": net.config.design}
+    head = {**credits, "arch": "fast", "tier": "fast"}
     # The path a teacher was read from is often a scratch copy; its digest names it for good
     # (compare with `sha256sum models/quality/NAME.safetensors`).
     teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()
     training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher),
                 "teacher_sha256": teacher_sha, "recipe": recipe,
                 "steps": steps, "wall_seconds": round(wall, 1), **run}
-    head, training = inherit_lineage(cfg.init_from, head, training)
-    return write_model(net, cfg.out_dir, cfg.name, head, training, losses)
+    return write_model(net, cfg.out_dir, cfg.name, head, training, losses, init_from=cfg.init_from)

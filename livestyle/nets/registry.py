@@ -22,6 +22,16 @@ TIER_CHOICES = ("auto",) + TIERS
 TIER_FOLDERS = {"fast": ".", "quality": "quality"}
 
 
+def read_sidecar(model: str | os.PathLike) -> dict:
+    """The json written beside a model file (credits, recipe, stages); {} when it is
+    missing or unreadable: a model file is usable without it. (Here, not in model_io:
+    listing styles must not import torch.)"""
+    try:
+        return json.loads(Path(model).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 class StyleNotFound(LookupError):
     pass
 
@@ -45,8 +55,7 @@ class Style:
             raise StyleNotFound(f"style '{self.name}' has no '{tier}' tier (it has: {', '.join(self.tiers)})") from None
 
     def tier_meta(self, tier: str) -> dict:
-        path = self.tier_path(tier).with_suffix(".json")
-        return _read_meta(path) if path.exists() else {}
+        return read_sidecar(self.tier_path(tier))
 
     def pick_tier(self, tier: str, device_type: str) -> str:
         """`auto` is quality on a GPU (CUDA or MPS) when the style has it, else fast."""
@@ -90,13 +99,6 @@ def models_dir() -> Path:
     return package / "_models"
 
 
-def _read_meta(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def list_styles(folder: Path | None = None) -> list[Style]:
     folder = folder or models_dir()
     found: dict[str, dict[str, Path]] = {}
@@ -107,8 +109,7 @@ def list_styles(folder: Path | None = None) -> list[Style]:
     for name in sorted(found):
         tiers = {t: found[name][t] for t in TIERS if t in found[name]}
         default = next(iter(tiers.values()))
-        meta_path = default.with_suffix(".json")
-        styles.append(Style(name, default, _read_meta(meta_path) if meta_path.exists() else {}, tiers))
+        styles.append(Style(name, default, read_sidecar(default), tiers))
     return styles
 
 

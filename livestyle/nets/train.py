@@ -39,7 +39,7 @@ from .model_io import save_network
 from .networks import build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .training_run import (RunConfig, TrainingPaused, TrainingRun, learning_rate,  # noqa: F401  (TrainingPaused: re-exported)
-                           inherit_lineage, write_model)
+                           write_model)
 from .vgg import load_loss_network
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -270,9 +270,6 @@ def _export(cfg: TrainConfig, net, steps: int, wall: float, losses: dict, run: d
     recipe["res_blocks"] = net.config.res_blocks  # resolved (0 in the config means "default / as --init-from")
     recipe["style_image"] = os.path.basename(cfg.style_image)
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
-    head = {**cfg.credits, "arch": cfg.arch, "tier": cfg.arch}
-    if net.config.design:  # a v3 fast network fine-tuned here stays recognisable as v3 (train_pack reads it)
-        head["design"] = net.config.design
-    head, training = inherit_lineage(cfg.init_from, head,
-                                     {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1), **(run or {})})
-    return write_model(net, cfg.out_dir, cfg.name, head, training, losses)
+    return write_model(net, cfg.out_dir, cfg.name, {**cfg.credits, "arch": cfg.arch, "tier": cfg.arch},
+                       {"recipe": recipe, "steps": steps, "wall_seconds": round(wall, 1), **(run or {})}, losses,
+                       init_from=cfg.init_from)

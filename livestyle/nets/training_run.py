@@ -28,6 +28,7 @@ import torch
 from .. import __version__
 from .model_io import save_network
 from .networks import macs_per_pixel
+from .registry import read_sidecar
 
 
 @dataclass(kw_only=True)
@@ -81,12 +82,8 @@ def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, d
     """A warm-started network is the sum of its rounds: take the credits the caller did not
     give from the --init-from model's json, and list that model's rounds before this one
     (`stages`, oldest first), so a fine-tune's json still says how the network was made."""
-    meta_path = Path(init_from).with_suffix(".json") if init_from else None
-    if meta_path is None or not meta_path.is_file():
-        return head, training
-    try:
-        base = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
+    base = read_sidecar(init_from) if init_from else {}
+    if not base:
         return head, training
     head = {**{k: base[k] for k in CREDIT_KEYS if k in base}, **head}
     old = base.get("training") or {}
@@ -101,19 +98,21 @@ def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, d
     return head, training
 
 
-def write_model(net, out_dir: str | os.PathLike, name: str, head: dict, training: dict, losses: dict) -> Path:
+def write_model(net, out_dir: str | os.PathLike, name: str, head: dict, training: dict, losses: dict,
+                init_from: str = "") -> Path:
     """NAME.safetensors (fp16) and NAME.json: `head` (credits, tier, ...), the network's
-    size and cost, and `training` with the final losses and the versions that made it."""
+    design, size and cost, and `training` with the final losses and the versions that made
+    it; with `init_from`, also the rounds before this one (inherit_lineage)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     net = net.eval().to("cpu", memory_format=torch.contiguous_format)
     path = out / f"{name}.safetensors"
     save_network(net, path)
-    this_round = {"final_losses": {k: round(v, 5) for k, v in losses.items()},
-                  "livestyle": __version__, "torch": torch.__version__}
-    training = {**training, **this_round}
-    if training.get("stages"):  # the last stage is this round: same facts
-        training["stages"] = training["stages"][:-1] + [{**training["stages"][-1], **this_round}]
+    training = {**training, "final_losses": {k: round(v, 5) for k, v in losses.items()},
+                "livestyle": __version__, "torch": torch.__version__}
+    if net.config.design:  # train_pack tells a v3 fast file from an older one by it
+        head = {**head, "design": net.config.design}
+    head, training = inherit_lineage(init_from, head, training)
     meta = {"name": name, **head, "params": sum(p.numel() for p in net.parameters()),
             "macs_per_pixel": round(macs_per_pixel(net, 256, 256)), "training": training}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
