@@ -25,7 +25,7 @@ import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
-from ..render.pipeline import Channel, Closed, Pipeline
+from ..render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 from ..nets.registry import TIERS, find_style, list_styles
 from ..render.stabilize import make_stabilizer
 from ..render.stylize import Stylizer
@@ -109,19 +109,25 @@ class StyleWorker:
         st = self.cache.get((name, tier))
         if st is not None:  # the common case, without waiting on a load in progress
             return st
-        # Network workers and the preloader share the cache: load each style once.
+        # The network workers load under the lock, so two of them load a style once.
         with self.lock:
             st = self.cache.get((name, tier))
             if st is None:
-                style = find_style(name)
-                have = tier if tier in style.tiers else style.pick_tier("auto", "cpu")
-                st = self.cache.get((name, have))
-                if st is None:
-                    st = Stylizer.from_file(style.tier_path(have), self.device, name, self.engine)
-                    st.tier = have
-                    st.work_height = self.work_height
+                have, path = self._tier_path(name, tier)
+                st = self.cache.get((name, have)) or self._load(name, have, path)
                 self.cache[(name, tier)] = self.cache[(name, have)] = st
             return st
+
+    def _tier_path(self, name: str, tier: str):
+        style = find_style(name)
+        have = tier if tier in style.tiers else style.pick_tier("auto", "cpu")
+        return have, style.tier_path(have)
+
+    def _load(self, name: str, tier: str, path) -> Stylizer:
+        st = Stylizer.from_file(path, self.device, name, self.engine)
+        st.tier = tier
+        st.work_height = self.work_height
+        return st
 
     def preload_tiers(self) -> tuple[str, ...]:
         """The tiers to load ahead: the starting one, and the others only where they run
@@ -132,21 +138,44 @@ class StyleWorker:
         live = TIERS if torch.device(self.device).type in ("cuda", "mps") else ("fast",)
         return (self.current_tier,) + tuple(t for t in live if t != self.current_tier)
 
+    def preload_order(self) -> list[tuple[str, str]]:
+        """(name, tier) pairs to load ahead: the styles next to the current one first
+        (what `n` and `p` reach), then outwards."""
+        if not self.names:
+            return []
+        i = self.names.index(self.current) if self.current in self.names else 0
+        n = len(self.names)
+        ring = [self.names[(i + s * k) % n] for k in range(1, n) for s in (1, -1)]
+        names = list(dict.fromkeys([self.current] + ring))
+        return [(name, tier) for tier in self.preload_tiers() for name in names
+                if (name, tier) not in self.cache]
+
+    # Loading the other styles ahead, so that switching never stalls a frame, takes
+    # seconds of CPU (an ONNX export and an engine compile per style). On two cores that
+    # came out of the live stream's first seconds: 27 frames/s shown instead of 30 over
+    # an 8 s run. At the lowest thread priority it takes only the time the stream
+    # leaves idle (29.6-29.7 frames/s, docs/benchmarks.md).
     def preload(self, stop: threading.Event) -> None:
-        """Load the other styles in the background (see preload_tiers), so switching
-        style never stalls a frame."""
-        # Wait for the first frame: an engine compiles its kernels for the frame size,
-        # so each preloaded style also runs once on a blank frame of that size.
+        lower_thread_priority()
+        # Wait for the first frame: the engines compile for the frame size. `network`
+        # sets the shape only after its own first run, so the engine's worker threads
+        # are born there, at normal priority, not here (a thread inherits its creator's).
         while self.frame_shape is None and not stop.wait(0.05):
             pass
-        for tier in self.preload_tiers():
-            for n in self.names:
-                if stop.is_set():
-                    return
-                try:
-                    self.get(n, tier).run_network(np.zeros(self.frame_shape, np.uint8))
-                except Exception:  # noqa: BLE001 - a broken file is reported when picked
-                    pass
+        for name, tier in self.preload_order():
+            if stop.is_set():
+                return
+            try:
+                have, path = self._tier_path(name, tier)
+                st = self.cache.get((name, have))
+                if st is None:  # loaded and run once here, published to the workers after
+                    st = self._load(name, have, path)
+                    st.run_network(np.zeros(self.frame_shape, np.uint8))
+            except Exception:  # noqa: BLE001 - a broken file is reported when picked
+                continue
+            with self.lock:  # a network worker may have loaded it meanwhile: keep that one
+                st = self.cache.setdefault((name, have), st)
+                self.cache.setdefault((name, tier), st)
 
     # The work per frame is split so that the network never waits for the
     # stabilizer: while frame N is stabilized and blended on the finish thread,
@@ -157,9 +186,9 @@ class StyleWorker:
             tier = controls.tier
             settings = (controls.strength, controls.keep_colour)
         st = self.get(name, tier)
-        if self.frame_shape is None:
-            self.frame_shape = frame.rgb.shape
         result = st.run_network(frame.rgb, on_device=self.stabilizer.takes_tensors)
+        if self.frame_shape is None:  # after the first run: see preload
+            self.frame_shape = frame.rgb.shape
         if self.slow_s:
             time.sleep(self.slow_s)
         return frame, st, name, settings, result

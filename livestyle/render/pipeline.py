@@ -14,6 +14,8 @@ the context manager) guarantees none is left running.
 from __future__ import annotations
 
 import collections
+import os
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -86,6 +88,22 @@ class Channel:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def lower_thread_priority(niceness: int = 19) -> bool:
+    """Make the calling thread yield the CPU to every other thread of the process, for
+    background work that must not slow a live stream. Linux only, where each thread
+    has its own nice value (elsewhere the call would renice the whole process, or a
+    stranger); returns whether it was done. Irreversible without privileges, and
+    inherited by the threads the caller creates: let a thread pool that others will
+    use be started elsewhere first."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError:
+        return False
+    return True
 
 
 class Pipeline:

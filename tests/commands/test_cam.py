@@ -69,3 +69,18 @@ def test_preload_takes_only_the_tiers_that_run_live_on_the_device():
     assert tiers("cpu", "quality") == ("quality", "fast")
     assert tiers("cuda") == ("fast", "quality")
     assert tiers("cuda", "quality") == ("quality", "fast")
+
+
+def test_preload_order_starts_next_to_the_current_style():
+    """`n` and `p` reach the neighbours first, so they load first; styles already
+    loaded are skipped."""
+    from livestyle.commands.cam import StyleWorker
+
+    class Stub:
+        name, tier, work_height, engine = "c", "fast", 0, "torch"
+
+    w = StyleWorker(Stub(), ["a", "b", "c", "d", "e"], "cpu", None, 0.0)
+    assert [n for n, _ in w.preload_order()] == ["d", "b", "e", "a"]
+    assert {t for _, t in w.preload_order()} == {"fast"}
+    w.cache[("d", "fast")] = Stub()
+    assert [n for n, _ in w.preload_order()] == ["b", "e", "a"]

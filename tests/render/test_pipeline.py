@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
 import pytest
 
-from livestyle.render.pipeline import Channel, Closed, Pipeline
+from livestyle.render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 
 
 def test_block_channel_is_lossless_and_ordered():
@@ -119,3 +120,23 @@ def test_ordered_map_error_is_reraised_and_every_worker_ends():
         pipe.join()
     assert got == list(range(len(got))) and len(got) <= 7
     assert not pipe.alive()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_lower_thread_priority_lowers_only_the_calling_thread():
+    def nice(tid: int) -> int:
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[16])  # field 19 of stat
+
+    seen = {}
+
+    def background():
+        seen["done"] = lower_thread_priority()
+        seen["nice"] = nice(threading.get_native_id())
+
+    before = nice(threading.get_native_id())
+    t = threading.Thread(target=background)
+    t.start()
+    t.join()
+    assert seen["done"] and seen["nice"] == 19
+    assert nice(threading.get_native_id()) == before  # the rest of the process is untouched
