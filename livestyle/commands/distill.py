@@ -1,23 +1,28 @@
-"""`livestyle distill`: a live (fast) network that copies a quality network."""
+"""`livestyle distill`: a network that copies another's paintings (a live student of a
+quality network, or a quality student of a fast one)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import UsageError
 from ..nets.distill import DistillConfig, distill
-from ..nets.registry import find_style
+from ..nets.registry import find_style, tier_folder
 from ..nets.train import PRECISIONS, TrainingPaused
 from ..render.devices import DEVICES
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("distill", help="train a live (fast) network from a quality network",
-                       description="The student (the v3 fast design) learns to paint what the teacher paints, "
-                                   "on crops of your photos, plus a stability term for video.")
-    p.add_argument("--teacher", required=True, help="a style name (its quality tier) or a quality .safetensors file")
+                       description="The student (the v3 fast design, or with --arch quality the Johnson design) "
+                                   "learns to paint what the teacher paints, on crops of your photos, plus a "
+                                   "stability term for video.")
+    p.add_argument("--teacher", required=True, help="a style name (its quality tier) or a .safetensors file")
+    p.add_argument("--arch", choices=("fast", "quality"), default="fast",
+                   help="the student: fast (v3, live on a CPU; default) or quality (Johnson; e.g. the quality "
+                        "tier of a style whose fast network paints it best)")
     p.add_argument("--data", required=True, help="folder of photos (searched recursively)")
     p.add_argument("--name", required=True, help="writes OUT_DIR/NAME.safetensors and NAME.json")
-    p.add_argument("--out-dir", default="models", help="default models/ (the fast tier)")
+    p.add_argument("--out-dir", default="", help="default models/ (fast) or models/quality/ (quality)")
     p.add_argument("--work-dir", default="", help="checkpoints and the teacher's paintings (default runs/distill-NAME)")
     p.add_argument("--crops", type=int, default=2000, help="crops the teacher paints once (default 2000)")
     p.add_argument("--size", type=int, default=256, help="crop size (default 256)")
@@ -50,7 +55,8 @@ def run(args) -> int:
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
-    cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=args.out_dir,
+    out_dir = args.out_dir or tier_folder(args.arch)
+    cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=out_dir, arch=args.arch,
                         work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,
                         batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
                         stability_weight=args.stability_weight, init_from=args.init_from,

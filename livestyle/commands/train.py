@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..nets.losses import CONTENT_LAYER_TRAIN
+from ..nets.registry import tier_folder
 from ..render.devices import DEVICES
 from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
 from ..nets.vgg import check_relu_layers
@@ -30,7 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--style-image", required=True, help="the painting")
     p.add_argument("--data", required=True, help="folder of photos (searched recursively)")
     p.add_argument("--name", required=True, help="style name; writes OUT_DIR/NAME.safetensors and NAME.json")
-    p.add_argument("--out-dir", default="models", help="where the finished model goes (default models/)")
+    p.add_argument("--out-dir", default="",
+                   help="where the finished model goes (default models/, or models/quality/ for --arch quality)")
     p.add_argument("--work-dir", default="", help="checkpoints (default runs/NAME)")
     p.add_argument("--arch", choices=("fast", "quality"), default="fast",
                    help="fast (live on a CPU) or quality (Johnson et al.; live on a GPU)")
@@ -90,7 +92,7 @@ def run(args) -> int:
         raise UsageError(f"--res-blocks must be between 1 and 16, or 0 for the default (got {args.res_blocks})")
     credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
     cfg = TrainConfig(
-        style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir,
+        style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir or tier_folder(args.arch),
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,

@@ -1,4 +1,8 @@
-"""Distillation: a live (`fast`, v3) network trained to copy a quality network.
+"""Distillation: a network trained to copy another one's paintings.
+
+Mostly a live (`fast`, v3) student of a quality teacher. The other way also serves:
+a `quality` student of a fast network that paints its style better than any quality
+network trained on this CPU (udnie), which then paints the same at full resolution.
 
 A light network trained from the perceptual losses alone learns slowly and
 unstably (the LITNet authors report it; this project's v2 networks show it:
@@ -34,7 +38,7 @@ from safetensors.torch import load_file, save_file
 
 from ..render.devices import DeviceError, pick_device
 from .model_io import ModelFileError, load_network
-from .networks import V3_CONFIG, build_network
+from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .losses import CONTENT_LAYER_TRAIN, content_loss
 from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
@@ -58,6 +62,9 @@ class DistillConfig(RunConfig):
     # Content against the photo, not the teacher: the teacher's own content error is
     # otherwise a floor the student can only add to (students ended ~0.05 above theirs).
     content_weight: float = 0.0
+    # The student: "fast" (the v3 design, widths and res_blocks below) or "quality"
+    # (the Johnson design at its default size). An --init-from model brings its own.
+    arch: str = "fast"
     widths: tuple[int, ...] = V3_CONFIG.widths
     res_blocks: int = V3_CONFIG.res_blocks
 
@@ -148,6 +155,10 @@ def _student(cfg: DistillConfig):
         except ModelFileError as e:
             raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
         return net.train()
+    if cfg.arch == "quality":
+        return build_network(default_config("quality"))
+    if cfg.arch != "fast":
+        raise TrainError(f"unknown student design {cfg.arch!r} (fast or quality)")
     return build_network(replace(V3_CONFIG, widths=tuple(cfg.widths), res_blocks=cfg.res_blocks))
 
 
@@ -235,7 +246,8 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     if painting:
         recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
-    head = {**credits, "arch": "fast", "tier": "fast"}
+    arch = net.config.arch
+    head = {**credits, "arch": arch, "tier": arch}
     # The path a teacher was read from is often a scratch copy; its digest names it for good
     # (compare with `sha256sum models/quality/NAME.safetensors`).
     teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()

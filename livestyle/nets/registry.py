@@ -22,6 +22,12 @@ TIER_CHOICES = ("auto",) + TIERS
 TIER_FOLDERS = {"fast": ".", "quality": "quality"}
 
 
+def tier_folder(tier: str, models: str | os.PathLike = "models") -> str:
+    """Where a model of `tier` goes under a models folder (the layout above): the
+    default --out-dir of `train` and `distill`, so a quality network lands in its tier."""
+    return os.path.normpath(os.path.join(models, TIER_FOLDERS[tier]))
+
+
 def read_sidecar(model: str | os.PathLike) -> dict:
     """The json written beside a model file (credits, recipe, stages); {} when it is
     missing or unreadable: a model file is usable without it. (Here, not in model_io:

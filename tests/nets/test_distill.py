@@ -83,3 +83,27 @@ def test_distill_cli_names_a_style_without_a_quality_tier(run_cli, tmp_path):
     (tmp_path / "photos").mkdir()
     r = run_cli("distill", "--teacher", "beta", "--data", tmp_path / "photos", "--name", "x")
     assert r.returncode == 2 and "has no 'quality' tier" in r.stderr
+
+
+def test_a_quality_student_of_a_fast_teacher(setup):
+    """The other direction: a fast network that paints its style best teaches a quality one."""
+    from livestyle.nets.networks import build_network
+
+    torch.manual_seed(0)
+    save_network(build_network(NetworkConfig(arch="fast")), setup / "fast.safetensors")
+    path = distill(_cfg(setup, teacher=str(setup / "fast.safetensors"), arch="quality", steps=2, batch=2),
+                   progress=False)
+    config = read_config(path)
+    assert config.arch == "quality"
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["arch"] == meta["tier"] == "quality" and meta["training"]["teacher"] == "fast.safetensors"
+    assert load_network(path)(torch.rand(1, 3, 40, 56)).shape == (1, 3, 40, 56)
+
+
+def test_distill_cli_puts_a_quality_student_in_the_quality_folder(run_cli, tmp_path, setup):
+    r = run_cli("distill", "--teacher", setup / "teacher.safetensors", "--data", setup / "photos", "--name", "q",
+                "--arch", "quality", "--crops", "4", "--size", "32", "--steps", "1", "--batch", "2",
+                "--work-dir", tmp_path / "w", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "models" / "quality" / "q.safetensors").is_file()
+    assert read_config(tmp_path / "models" / "quality" / "q.safetensors").arch == "quality"

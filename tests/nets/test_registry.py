@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from livestyle.nets.registry import StyleNotFound, find_style, list_styles
@@ -48,3 +50,11 @@ def test_shipped_models_load_without_pickle():
             assert load_network(path).config.arch == tier
             meta = json.loads(path.with_suffix(".json").read_text())
             assert meta["title"] and meta["painter"] and meta["training"]["steps"] > 0
+
+
+def test_tier_folder_is_where_the_registry_looks():
+    from livestyle.nets.registry import tier_folder
+
+    assert tier_folder("fast") == "models"
+    assert tier_folder("quality") == os.path.join("models", "quality")
+    assert tier_folder("quality", "/tmp/m") == os.path.join("/tmp/m", "quality")
