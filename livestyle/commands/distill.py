@@ -12,7 +12,7 @@ from ..render.devices import DEVICES
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("distill", help="train a live (fast) network from a quality network",
+    p = sub.add_parser("distill", help="train a network to copy another (a fast one from a quality one, or back)",
                        description="The student (the v3 fast design, or with --arch quality the Johnson design) "
                                    "learns to paint what the teacher paints, on crops of your photos, plus a "
                                    "stability term for video.")

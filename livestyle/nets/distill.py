@@ -154,6 +154,9 @@ def _student(cfg: DistillConfig):
             net = load_network(cfg.init_from)
         except ModelFileError as e:
             raise TrainError(f"--init-from {cfg.init_from}: {str(e).splitlines()[0]}") from None
+        if net.config.arch != cfg.arch:
+            raise TrainError(f"--init-from {cfg.init_from} is a {net.config.arch} network, not {cfg.arch} "
+                             f"(--arch {net.config.arch} continues it)")
         return net.train()
     if cfg.arch == "quality":
         return build_network(default_config("quality"))

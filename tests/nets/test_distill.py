@@ -107,3 +107,10 @@ def test_distill_cli_puts_a_quality_student_in_the_quality_folder(run_cli, tmp_p
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "models" / "quality" / "q.safetensors").is_file()
     assert read_config(tmp_path / "models" / "quality" / "q.safetensors").arch == "quality"
+
+
+def test_init_from_a_network_of_the_other_design_is_refused(setup):
+    from livestyle.nets.train import TrainError
+
+    with pytest.raises(TrainError, match="is a quality network, not fast"):
+        distill(_cfg(setup, init_from=str(setup / "teacher.safetensors")), progress=False)
