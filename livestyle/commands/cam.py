@@ -154,7 +154,7 @@ class StyleWorker:
     # seconds of CPU (an ONNX export and an engine compile per style). On two cores that
     # came out of the live stream's first seconds: 27 frames/s shown instead of 30 over
     # an 8 s run. At the lowest thread priority it takes only the time the stream
-    # leaves idle (29.6-29.7 frames/s, docs/benchmarks.md).
+    # leaves idle (28.8-30.0 frames/s over eight runs, docs/benchmarks.md).
     def preload(self, stop: threading.Event) -> None:
         lower_thread_priority()
         # Wait for the first frame: the engines compile for the frame size. `network`

@@ -28,7 +28,6 @@ Resumable like `train` (checkpoints, batches seeded by step), on any device.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -40,6 +39,7 @@ from ..render.devices import DeviceError, pick_device
 from .model_io import ModelFileError, load_network
 from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
+from .registry import read_sidecar
 from .losses import CONTENT_LAYER_TRAIN, content_loss
 from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, write_model
@@ -239,12 +239,9 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
 
 
 def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run: dict) -> Path:
-    teacher_meta = Path(cfg.teacher).with_suffix(".json")
-    credits, painting = dict(cfg.credits), None
-    if teacher_meta.exists():
-        t = json.loads(teacher_meta.read_text())
-        credits = {k: t[k] for k in CREDIT_KEYS if k in t} | credits
-        painting = t.get("training", {}).get("recipe", {}).get("style_image")
+    t = read_sidecar(cfg.teacher)
+    credits = {k: t[k] for k in CREDIT_KEYS if k in t} | dict(cfg.credits)
+    painting = t.get("training", {}).get("recipe", {}).get("style_image")
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("credits", "out_dir", "work_dir")}
     recipe["data"] = os.path.basename(os.path.normpath(cfg.data))
     if painting:
