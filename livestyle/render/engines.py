@@ -26,6 +26,10 @@ import torch
 
 ENGINES = ("auto", "torch", "openvino")
 ONNX_OPSET = 17
+# torch's ONNX exporter keeps its state in globals: two exports at once (the cam's
+# preload thread and a network worker loading a newly picked tier) fail with
+# "GLOBALS.in_onnx_export must be False". One export at a time.
+_EXPORT_LOCK = threading.Lock()
 
 
 def export_onnx(net: torch.nn.Module, out=None, opset: int = ONNX_OPSET) -> bytes:
@@ -35,7 +39,7 @@ def export_onnx(net: torch.nn.Module, out=None, opset: int = ONNX_OPSET) -> byte
     multiple = getattr(net, "multiple", 8)
     example = torch.rand(1, 3, 4 * multiple, 6 * multiple)
     buf = io.BytesIO()
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about instance norm and shape asserts
         torch.onnx.export(net, (example,), buf, opset_version=opset, input_names=["rgb"], output_names=["stylized"],
                           dynamic_axes={"rgb": {2: "height", 3: "width"},

@@ -36,14 +36,14 @@ def xvfb():
     proc.wait(10)
 
 
-def _wait_for(predicate, timeout: float, what: str):
+def _wait_for(predicate, timeout: float, what: str, log=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}" + (f"; the app's log:\n{log.read_text()}" if log else ""))
 
 
 def test_keys_switch_style_snapshot_and_quit(xvfb, model_dir, tmp_path):
@@ -59,23 +59,23 @@ def test_keys_switch_style_snapshot_and_quit(xvfb, model_dir, tmp_path):
         def xdo(*args):
             return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20)
 
-        win = _wait_for(lambda: xdo("search", "--name", "^livestyle$").stdout.split(), 30, "the window")[0]
-        _wait_for(lambda: "style=alpha" in log.read_text(), 30, "the first frame")
+        win = _wait_for(lambda: xdo("search", "--name", "^livestyle$").stdout.split(), 30, "the window", log)[0]
+        _wait_for(lambda: "style=alpha" in log.read_text(), 30, "the first frame", log)
         xdo("windowfocus", "--sync", win)
 
         xdo("key", "n")
-        _wait_for(lambda: "style=beta" in log.read_text(), 10, "'n' to switch to the next style")
+        _wait_for(lambda: "style=beta" in log.read_text(), 10, "'n' to switch to the next style", log)
         xdo("key", "Right")
-        _wait_for(lambda: "style=plain" in log.read_text(), 10, "Right arrow to switch style")
+        _wait_for(lambda: "style=plain" in log.read_text(), 10, "Right arrow to switch style", log)
         xdo("key", "1")
-        _wait_for(lambda: log.read_text().count("style=alpha") >= 2, 10, "'1' to pick the first style")
+        _wait_for(lambda: log.read_text().count("style=alpha") >= 2, 10, "'1' to pick the first style", log)
         xdo("key", "t")  # alpha has a quality tier: the next frames come from that network
-        _wait_for(lambda: "showing alpha [quality]" in log.read_text(), 10, "'t' to switch to the quality tier")
+        _wait_for(lambda: "showing alpha [quality]" in log.read_text(), 10, "'t' to switch to the quality tier", log)
         xdo("key", "t")
-        _wait_for(lambda: log.read_text().count("showing alpha [fast]") >= 2, 10, "'t' to switch back")
+        _wait_for(lambda: log.read_text().count("showing alpha [fast]") >= 2, 10, "'t' to switch back", log)
 
         xdo("key", "s")
-        shots = _wait_for(lambda: list(snaps.glob("*.png")), 10, "'s' to write a snapshot")
+        shots = _wait_for(lambda: list(snaps.glob("*.png")), 10, "'s' to write a snapshot", log)
         assert len(shots) == 1
         from livestyle.io.images import read_rgb
 

@@ -90,3 +90,28 @@ def test_onnx_export_runs_in_onnxruntime_at_any_size(arch):
             want = net(x).numpy()
         got = session.run(None, {"rgb": x.numpy()})[0]
         assert got.shape == (1, 3, h, w) and np.abs(got - want).max() < 1e-4
+
+
+def test_exports_from_two_threads_at_once_both_succeed():
+    """The cam preloads styles on one thread while a network worker loads a newly
+    picked tier on another: torch's exporter keeps global state, so exports queue."""
+    import threading
+
+    nets = _nets()
+    results, errors = {}, []
+    start = threading.Barrier(len(nets))
+
+    def work(arch):
+        try:
+            start.wait()
+            for _ in range(3):
+                results[arch] = engines.export_onnx(nets[arch])
+        except Exception as e:  # noqa: BLE001 - collected for the assert
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(arch,)) for arch in nets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(results[a] for a in nets)
