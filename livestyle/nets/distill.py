@@ -41,8 +41,8 @@ from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
 from .losses import CONTENT_LAYER_TRAIN, content_loss
-from .train import TrainError, _device_name, stability_loss, style_terms, use_bf16
-from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, write_model
+from .train import TrainError, _device_name, add_stability, style_terms, use_bf16
+from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
 
 
 @dataclass(kw_only=True)
@@ -218,13 +218,8 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
                 l_content, l_style, l_swd = _vgg_losses(vgg_targets, x, y, gen, bf16, cfg.content_weight > 0)
                 loss = (loss + cfg.content_weight * l_content + cfg.style_weight * l_style
                         + cfg.swd_weight * l_swd)
-            l_stab = torch.zeros((), device=device)
-            if cfg.stability_weight > 0:
-                l_stab = stability_loss(net, x, y, gen, bf16)
-                loss = loss + cfg.stability_weight * l_stab
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
+            optimizer_step(opt, loss)
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
                     "content": l_content.item(), "style": l_style.item(), "swd": l_swd.item(),
                     "stability": l_stab.item()}

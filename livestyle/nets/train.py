@@ -38,7 +38,7 @@ from .losses import (CONTENT_LAYER_TRAIN, SlicedWassersteinTargets, content_loss
 from .model_io import save_network
 from .networks import build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
-from .training_run import (RunConfig, TrainingPaused, TrainingRun, learning_rate,  # noqa: F401  (TrainingPaused: re-exported)
+from .training_run import (RunConfig, TrainingPaused, TrainingRun, learning_rate, optimizer_step,  # noqa: F401  (TrainingPaused: re-exported)
                            write_model)
 from .vgg import load_loss_network
 
@@ -230,13 +230,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
             l_tv = total_variation(y)
             loss = (cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
                     + cfg.swd_weight * l_swd)
-            l_stab = torch.zeros((), device=device)
-            if cfg.stability_weight > 0:
-                l_stab = stability_loss(net, x, y, gen, bf16)
-                loss = loss + cfg.stability_weight * l_stab
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
+            optimizer_step(opt, loss)
             last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
                     "swd": l_swd.item(), "tv": l_tv.item(), "stability": l_stab.item()}
             run.step_done(last, {"c": f"{last['content']:.3f}", "s": f"{last['style']:.3f}",
@@ -256,6 +251,16 @@ def stability_loss(net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, 
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         y2 = net(x2)
     return F.mse_loss(y2.float(), y_warped)
+
+
+def add_stability(loss: torch.Tensor, weight: float, net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator,
+                  bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """`loss` plus the weighted stability term, and the term itself (zero, without the
+    second forward pass it costs, when its weight is 0)."""
+    if weight <= 0:
+        return loss, torch.zeros((), device=y.device)
+    l_stab = stability_loss(net, x, y, gen, bf16)
+    return loss + weight * l_stab, l_stab
 
 
 def _device_name(device: torch.device) -> str:

@@ -123,6 +123,12 @@ class TrainingPaused(Exception):
     """Training stopped early on request (stop_after or a deadline); resume to finish."""
 
 
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
 def _to_cpu(obj):
     if isinstance(obj, torch.Tensor):
         return obj.detach().to("cpu")
