@@ -31,7 +31,7 @@ python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/
     --size "$SIZE" --quiet 2>&1 | tee "$OUT/train.log"
 # 1b. Retrain the shipped quality networks that miss the targets (style <= 0.40, content <= 0.80):
 #    warm-started from the shipped file, the painting at 800 px (the pack's recipe), 1,200 steps.
-RETRAIN=${RETRAIN:-wave scream kiss seurat composition7 mosaic}
+RETRAIN=${RETRAIN:-wave kiss seurat composition7 mosaic}
 if [ -n "$RETRAIN" ]; then
     mkdir -p "$STAGE/none"
     python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
