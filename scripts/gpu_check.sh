@@ -33,10 +33,9 @@ python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/
 #    warm-started from the shipped file, the painting at 800 px (the pack's recipe), 1,200 steps.
 RETRAIN=${RETRAIN:-wave kiss seurat composition7 mosaic}
 if [ -n "$RETRAIN" ]; then
-    mkdir -p "$STAGE/none"
     python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
-        --styles-dir gpu_carry/styles --models-dir "$STAGE/none" --out-dir "$STAGE/quality" --only $RETRAIN \
-        --warm-start models/quality --work-dir "$WORK/retrain" --steps-scale "$(python -c "print($STEPS_SCALE * 0.4)")" \
+        --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$STAGE/quality" --only $RETRAIN \
+        --retrain --work-dir "$WORK/retrain" --steps-scale "$(python -c "print($STEPS_SCALE * 0.4)")" \
         --budget-s "$(left 70)" --size "$SIZE" --quiet 2>&1 | tee -a "$OUT/train.log"
 fi
 cp models/quality/*.safetensors models/quality/*.json "$STAGE/quality"/* "$STAGE/teachers"/ 2>/dev/null
@@ -48,7 +47,7 @@ tar czf "$OUT/models.tar.gz" -C "$STAGE" quality fast
 # The teacher's painted crops are large and remade in seconds on a GPU, and a finished stage's
 # checkpoint is not needed to resume (its model is): neither is carried back (16 MiB per file).
 mkdir -p "$WORK"
-find "$WORK" -name finished -printf '%h\n' | while read -r d; do rm -f "$d/checkpoint.pt"; done
+find "$WORK" -name finished -execdir rm -f checkpoint.pt \;
 tar czf "$OUT/work.tar.gz" --exclude='teacher-*' -C "$(dirname "$WORK")" "$(basename "$WORK")"
 # 2. Network speed per tier at 1080p (no PyAV needed).
 python - <<'PY' 2>&1 | tee "$OUT/figures.txt"

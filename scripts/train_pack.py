@@ -105,10 +105,9 @@ def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict],
     return replace(cfg, **{**BASE, **weights, **OVERRIDES.get(name, {})})
 
 
-def train_style(args, name: str, stages, deadline: float) -> bool:
-    """Run the style's stages in order; True when the last one finished."""
-    warm = Path(args.warm_start) / f"{name}.safetensors" if args.warm_start else None
-    init_from = str(warm) if warm and warm.exists() else ""
+def train_style(args, name: str, stages, deadline: float, init_from: str = "") -> bool:
+    """Run the style's stages in order, the first from `init_from` (a warm start) if given;
+    True when the last one finished."""
     for i, stage in enumerate(stages):
         cfg = stage_config(args, name, i, stage, init_from)
         done = Path(cfg.out_dir) / f"{name}.safetensors"
@@ -164,8 +163,8 @@ def main() -> int:
     ap.add_argument("--teachers-dir", default="models/quality", help="fast tier: the quality networks to distill")
     ap.add_argument("--work-dir", default="", help="checkpoints (default runs/pack-TIER)")
     ap.add_argument("--only", nargs="*", default=None, help="these styles, in this order")
-    ap.add_argument("--warm-start", default="", help="start each style's first stage from DIR/NAME.safetensors "
-                    "where there is one (retraining shipped styles with --only and an empty --models-dir)")
+    ap.add_argument("--retrain", action="store_true", help="train styles already in --models-dir again, "
+                    "warm-started from their file there (with --only: the ones that miss their targets)")
     ap.add_argument("--budget-s", type=float, default=0, help="stop cleanly after this many seconds (0: no limit)")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (tiny test runs)")
     ap.add_argument("--size", type=int, default=0, help="override every stage's crop size (tiny test runs)")
@@ -185,14 +184,17 @@ def main() -> int:
         ap.error(f"unknown styles: {', '.join(unknown)} (known: {', '.join(PACK)})")
     failed: list[str] = []
     for name in names:
+        warm = ""
         if done_already(args, name):
-            print(f"== {name}: already in {args.models_dir}, skipped", flush=True)
-            continue
+            if not args.retrain:
+                print(f"== {name}: already in {args.models_dir}, skipped", flush=True)
+                continue
+            warm = str(Path(args.models_dir) / f"{name}.safetensors")
         if args.tier == "fast" and not (Path(args.teachers_dir) / f"{name}.safetensors").exists():
             print(f"== {name}: no quality network in {args.teachers_dir} to distill, skipped", flush=True)
             continue
         try:
-            finished = train_style(args, name, stages, deadline)
+            finished = train_style(args, name, stages, deadline, warm)
         except TrainError as e:  # bad data or painting: say so, go on with the next style
             print(f"== {name}: failed: {e}", flush=True)
             failed.append(name)
