@@ -30,8 +30,9 @@ python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/
     --work-dir "$WORK/quality" --budget-s "$(left 60)" --steps-scale "$STEPS_SCALE" \
     --size "$SIZE" --quiet 2>&1 | tee "$OUT/train.log"
 # 1b. Retrain the shipped quality networks that miss the targets (style <= 0.40, content <= 0.80):
-#    warm-started from the shipped file, the painting at 800 px (the pack's recipe), 1,200 steps.
-RETRAIN=${RETRAIN:-wave kiss seurat composition7 mosaic}
+#    warm-started from the shipped file, with the pack's recipe for the style (the painting at 800 px,
+#    train_pack.OVERRIDES), 1,200 steps.
+RETRAIN=${RETRAIN:-wave}
 if [ -n "$RETRAIN" ]; then
     python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/content_gpu \
         --styles-dir gpu_carry/styles --models-dir models/quality --out-dir "$STAGE/quality" --only $RETRAIN \
