@@ -75,10 +75,10 @@ STAGES = {
 BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3,
         "swd_weight": 2.0, "style_size": 800}
 # Content on relu4_2 (the shapes, not the photo's fine edges) lets a network repaint the small
-# scale where the strokes are while keeping what a viewer recognises: for the five styles below,
-# rounds with it improved style, content and texture at once where relu2_2 traded one for the
-# other (docs/training.md, thirteenth session). The weights are those of each shipped network's
-# last round.
+# scale where the strokes are while keeping what a viewer recognises: for the five styles after
+# udnie, rounds with it improved style, content and texture at once where relu2_2 traded one for
+# the other (docs/training.md, thirteenth session). The weights are those of each shipped
+# network's last rounds (mosaic's is the mean of two rounds at 2.0 and 2.6).
 OVERRIDES: dict[str, dict] = {
     # Picabia's large flat shapes: Grams down to relu5_1, content weighed up to keep faces.
     "udnie": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "style_weight": 20.0,
