@@ -87,7 +87,10 @@ OVERRIDES: dict[str, dict] = {
     "seurat": {"content_layer": "relu4_2", "content_weight": 1.5},
     "composition7": {"content_layer": "relu4_2", "content_weight": 2.2},
     "mosaic": {"content_layer": "relu4_2", "content_weight": 2.3},
-    "wave": {"content_layer": "relu4_2", "content_weight": 3.0},
+    # The print's flat Prussian blue and cream: Grams alone settled on a grey-blue tint (0.435 on
+    # style); the sliced Wasserstein term at 6 -> 10 -> 14 brought the palette in and met the
+    # targets (docs/training.md, fourteenth session).
+    "wave": {"content_layer": "relu4_2", "content_weight": 3.5, "swd_weight": 14.0},
 }
 
 
