@@ -85,7 +85,7 @@ OVERRIDES: dict[str, dict] = {
               "content_layer": "relu4_2", "content_weight": 7.0},
     "kiss": {"content_layer": "relu4_2", "content_weight": 1.5},
     "seurat": {"content_layer": "relu4_2", "content_weight": 1.5},
-    "composition7": {"content_layer": "relu4_2", "content_weight": 2.2},
+    "composition7": {"content_layer": "relu4_2", "content_weight": 2.4, "swd_weight": 6.0},  # mean of rounds at 2.2 and 2.6
     "mosaic": {"content_layer": "relu4_2", "content_weight": 2.3},
     # The print's flat Prussian blue and cream: Grams alone settled on a grey-blue tint (0.435 on
     # style); the sliced Wasserstein term at 6 -> 10 -> 14 brought the palette in and met the
