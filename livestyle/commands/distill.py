@@ -35,6 +35,8 @@ def add_parser(sub) -> None:
     p.add_argument("--style-weight", type=float, default=0.0,
                    help="Gram loss against the painting: brush texture the pixel losses average away (default 0)")
     p.add_argument("--swd-weight", type=float, default=0.0, help="sliced Wasserstein term against the painting (default 0)")
+    p.add_argument("--palette-weight", type=float, default=0.0,
+                   help="sliced Wasserstein term between the output's pixel colours and the painting's (default 0)")
     p.add_argument("--content-weight", type=float, default=0.0,
                    help="content (VGG relu2_2) against the photo: keep more of the scene than the teacher (default 0)")
     p.add_argument("--init-from", default="", help="continue from a finished student")
@@ -51,7 +53,7 @@ def run(args) -> int:
     teacher = Path(args.teacher)
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
-    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "content_weight", "lr"):
+    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "palette_weight", "content_weight", "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
@@ -61,6 +63,7 @@ def run(args) -> int:
                         batch=args.batch, lr=args.lr, gradient_weight=args.gradient_weight,
                         stability_weight=args.stability_weight, init_from=args.init_from,
                         style_image=args.style_image, style_weight=args.style_weight, swd_weight=args.swd_weight,
+                        palette_weight=args.palette_weight,
                         content_weight=args.content_weight,
                         device=args.device, precision=args.precision)
     try:

@@ -54,6 +54,9 @@ def add_parser(sub) -> None:
     p.add_argument("--swd-weight", type=float, default=0.0,
                    help="weight of a sliced Wasserstein style term (Heitz et al. 2021) beside the Grams: "
                         "matches the painting's whole feature distribution, palette included (default 0: off)")
+    p.add_argument("--palette-weight", type=float, default=0.0,
+                   help="weight of a sliced Wasserstein term between the output's pixel colours and the "
+                        "painting's: its tones and colours in their proportions (default 0: off)")
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
                    help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
                         "the layout and lets the painting redraw more detail)")
@@ -79,7 +82,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
-    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "lr"):
+    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "palette_weight", "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
@@ -96,7 +99,8 @@ def run(args) -> int:
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
-        stability_weight=args.stability_weight, swd_weight=args.swd_weight, content_layer=args.content_layer,
+        stability_weight=args.stability_weight, swd_weight=args.swd_weight,
+        palette_weight=args.palette_weight, content_layer=args.content_layer,
         style_layers=style_layers, res_blocks=args.res_blocks, widths=args.widths, device=args.device,
         precision=args.precision, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,

@@ -21,7 +21,8 @@ easier, denser target: every pixel says what to draw. So:
 3. Optional VGG terms for a second round: Grams and the sliced Wasserstein
    distance against the painting (texture), and a content term against the
    *photo* (relu2_2, as in `train`), which lets a student keep more of the
-   scene than its teacher did.
+   scene than its teacher did; and a palette term (the sliced Wasserstein
+   distance between the output's pixel colours and the painting's).
 
 Resumable like `train` (checkpoints, batches seeded by step), on any device.
 """
@@ -41,7 +42,7 @@ from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
 from .losses import CONTENT_LAYER_TRAIN, content_loss
-from .train import TrainError, _device_name, add_stability, style_terms, use_bf16
+from .train import TrainError, _device_name, add_stability, palette_target, palette_term, style_terms, use_bf16
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
 
 
@@ -190,6 +191,9 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     del teacher
 
     vgg_targets = _vgg_targets(cfg, device, memory)
+    if cfg.palette_weight > 0 and not cfg.style_image:
+        raise TrainError("--palette-weight needs --style-image (the teacher's painting)")
+    palette = palette_target(cfg, device)
     net = _student(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     run = TrainingRun(cfg.resolved_work_dir(), asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress,
@@ -218,10 +222,13 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
                 l_content, l_style, l_swd = _vgg_losses(vgg_targets, x, y, gen, bf16, cfg.content_weight > 0)
                 loss = (loss + cfg.content_weight * l_content + cfg.style_weight * l_style
                         + cfg.swd_weight * l_swd)
+            l_palette = palette_term(palette, y, gen)
+            loss = loss + cfg.palette_weight * l_palette
             loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
                     "content": l_content.item(), "style": l_style.item(), "swd": l_swd.item(),
+                    "palette": l_palette.item(),
                     "stability": l_stab.item()}
             shown = {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
                      "stab": f"{last['stability']:.5f}"}

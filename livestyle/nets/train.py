@@ -1,7 +1,8 @@
 """Perceptual-loss training of a feed-forward style network (Johnson et al. 2016).
 
 Loss = content (relative, relu2_2) + style (relative Grams, relu1_1..relu4_1)
-     + total variation + stability.
+     + total variation + stability, and optionally sliced Wasserstein terms on
+     the VGG features (texture) and on the pixels' colours (palette).
 
 The stability term needs no video: the output for a slightly warped and
 noised copy of a photo must equal the warped output of the clean photo
@@ -33,8 +34,8 @@ from torch import nn
 
 from ..render.devices import DeviceError, pick_device
 from ..io.images import ImageError, read_rgb, resize_long_side, to_tensor
-from .losses import (CONTENT_LAYER_TRAIN, SlicedWassersteinTargets, content_loss, gram, style_loss,
-                     total_variation)
+from .losses import (CONTENT_LAYER_TRAIN, PaletteTarget, SlicedWassersteinTargets, content_loss, gram,
+                     style_loss, total_variation)
 from .model_io import save_network
 from .networks import build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
@@ -76,19 +77,34 @@ def random_small_warp(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return F.affine_grid(theta, list(x.shape), align_corners=False).to(x.device)
 
 
-def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
-    """(Grams per style layer, SlicedWassersteinTargets or None) of the painting."""
+def _painting(cfg: RunConfig, device: torch.device) -> torch.Tensor:
+    """The painting at cfg.style_size on its long side, (1, 3, H, W) in 0..1."""
     try:
         painting = read_rgb(cfg.style_image)
     except ImageError as e:
         raise TrainError(str(e)) from None
     if min(painting.shape[:2]) < 64:
         raise TrainError(f"style image too small ({painting.shape[1]}x{painting.shape[0]}); need at least 64 px")
-    t = to_tensor(resize_long_side(painting, cfg.style_size)).to(device)
+    return to_tensor(resize_long_side(painting, cfg.style_size)).to(device)
+
+
+def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
+    """(Grams per style layer, SlicedWassersteinTargets or None) of the painting."""
     with torch.no_grad():
-        feats = vgg(t, cfg.style_layers)
+        feats = vgg(_painting(cfg, device), cfg.style_layers)
     swd = SlicedWassersteinTargets(feats, seed=cfg.seed) if cfg.swd_weight > 0 else None
     return {k: gram(v) for k, v in feats.items()}, swd
+
+
+def palette_target(cfg: RunConfig, device: torch.device) -> PaletteTarget | None:
+    return PaletteTarget(_painting(cfg, device), seed=cfg.seed) if cfg.palette_weight > 0 else None
+
+
+def palette_term(palette: PaletteTarget | None, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Batch mean of the palette loss of output y (zero when the term is off)."""
+    if palette is None:
+        return torch.zeros((), device=y.device)
+    return palette.loss(y.float(), gen).mean()
 
 
 def use_bf16(precision: str, device: torch.device) -> bool:
@@ -208,6 +224,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
         vgg.keep_up_to(layers)  # nothing past the deepest loss layer is ever computed or stored
     vgg = vgg.to(device, memory_format=memory)
     targets, swd = _style_targets(cfg, vgg, device)
+    palette = palette_target(cfg, device)
 
     net = _initial_network(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -228,12 +245,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
             y = y.float()
             l_content, l_style, l_swd = _losses(cfg, vgg, targets, x, y, layers, bf16, swd, gen)
             l_tv = total_variation(y)
+            l_palette = palette_term(palette, y, gen)
             loss = (cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
-                    + cfg.swd_weight * l_swd)
+                    + cfg.swd_weight * l_swd + cfg.palette_weight * l_palette)
             loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
-                    "swd": l_swd.item(), "tv": l_tv.item(), "stability": l_stab.item()}
+                    "swd": l_swd.item(), "palette": l_palette.item(), "tv": l_tv.item(),
+                    "stability": l_stab.item()}
             run.step_done(last, {"c": f"{last['content']:.3f}", "s": f"{last['style']:.3f}",
                                  "swd": f"{last['swd']:.3f}", "stab": f"{last['stability']:.4f}"})
     wall = run.finish()

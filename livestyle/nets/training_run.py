@@ -46,6 +46,7 @@ class RunConfig:
     lr: float = 1e-3
     stability_weight: float = 20.0
     swd_weight: float = 0.0  # sliced Wasserstein style term (losses.SlicedWassersteinTargets); 0: off
+    palette_weight: float = 0.0  # sliced Wasserstein term on pixel colours (losses.PaletteTarget); 0: off
     style_size: int = 512
     init_from: str = ""
     device: str = "auto"

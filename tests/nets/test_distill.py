@@ -63,12 +63,13 @@ def test_paused_then_resumed_equals_uninterrupted(setup):
 def test_content_term_against_the_photo_runs_with_and_without_the_painting(setup):
     """The content term needs no painting; with one it joins the texture terms."""
     write_rgb(setup / "painting.png", (np.random.default_rng(1).random((64, 64, 3)) * 255).astype(np.uint8))
-    for kw in ({}, {"style_image": str(setup / "painting.png"), "style_weight": 0.5, "swd_weight": 0.5}):
+    for kw in ({}, {"style_image": str(setup / "painting.png"), "style_weight": 0.5, "swd_weight": 0.5,
+                    "palette_weight": 0.5}):
         out = distill(_cfg(setup, content_weight=2.0, steps=2, out_dir=str(setup / f"out{len(kw)}"),
                            work_dir=str(setup / f"work{len(kw)}"), **kw), progress=False)
         losses = json.loads(out.with_suffix(".json").read_text())["training"]["final_losses"]
         assert losses["content"] > 0
-        assert (losses["style"] > 0) == bool(kw)
+        assert (losses["style"] > 0) == bool(kw) and (losses["palette"] > 0) == bool(kw)
 
 
 def test_gradient_loss_sees_edges_not_offsets():
