@@ -62,6 +62,9 @@ PACK = {
 # ~0.05 over their teacher's content loss; with it scream went 0.917 -> 0.825 with
 # its style loss unchanged (0.433 -> 0.429), faces and crowds clearer by eye.
 TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5, "content_weight": 0.1}
+# Per-style additions to the texture round. The palette term on the pixels (2) brought starry's
+# student its teacher's yellow and deep blue: palette 3.91 -> 1.67 (docs/training.md, sixteenth session).
+TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
@@ -81,10 +84,11 @@ BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stabilit
 # network's last rounds (mosaic's is the mean of two rounds at 2.0 and 2.6).
 OVERRIDES: dict[str, dict] = {
     # Picabia's large flat shapes: Grams down to relu5_1, content weighed up to keep faces.
-    # The sliced Wasserstein term at 10 (content 9 to hold the faces) brought texture and palette
-    # closer (docs/training.md, fifteenth session).
+    # The sliced Wasserstein term at 10 -> 14 (content 9 -> 10 to hold the faces) brought texture
+    # closer; the palette term on the pixels (30 -> 60) the painting's greys and mid-tones, palette
+    # 5.02 -> 3.35 (docs/training.md, fifteenth and sixteenth sessions).
     "udnie": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "style_weight": 20.0,
-              "content_layer": "relu4_2", "content_weight": 9.0, "swd_weight": 10.0},
+              "content_layer": "relu4_2", "content_weight": 10.0, "swd_weight": 14.0, "palette_weight": 60.0},
     "kiss": {"content_layer": "relu4_2", "content_weight": 1.5},
     "seurat": {"content_layer": "relu4_2", "content_weight": 1.5},
     "composition7": {"content_layer": "relu4_2", "content_weight": 2.4, "swd_weight": 6.0},  # mean of rounds at 2.2 and 2.6
@@ -110,7 +114,7 @@ def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict],
             device=args.device, init_from=init_from, checkpoint_every_s=args.checkpoint_every,
             style_image=str(Path(args.styles_dir) / file),
             crops=max(8, round(DistillConfig.crops * min(1.0, args.steps_scale))))
-        return replace(cfg, **weights)
+        return replace(cfg, **weights, **(TEXTURE_OVERRIDES.get(name, {}) if weights else {}))
     cfg = TrainConfig(
         style_image=str(Path(args.styles_dir) / file), data=args.data, name=name, arch=args.tier,
         out_dir=str(Path(args.work_dir) / name / f"stage{index}"), work_dir=str(Path(args.work_dir) / name / f"stage{index}"),

@@ -174,6 +174,7 @@ def test_train_pack_script_tiny(tmp_path):
     meta = json.loads((tmp_path / "fast" / "starry.json").read_text())
     assert meta["design"] == "v3" and meta["training"]["method"] == "distillation"
     assert len(meta["training"]["stages"]) == 2 and meta["training"]["recipe"]["swd_weight"] > 0
+    assert meta["training"]["recipe"]["palette_weight"] == 2.0  # starry's texture round (TEXTURE_OVERRIDES)
     assert read_config(tmp_path / "fast" / "starry.safetensors").design == "v3"
     r = subprocess.run(fast, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "skipped" in r.stdout
