@@ -117,7 +117,8 @@ def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict],
             device=args.device, init_from=init_from, checkpoint_every_s=args.checkpoint_every,
             style_image=str(Path(args.styles_dir) / file),
             crops=max(8, round(DistillConfig.crops * min(1.0, args.steps_scale))))
-        return replace(cfg, **weights, **(TEXTURE_OVERRIDES.get(name, {}) if weights else {}))
+        extra = TEXTURE_OVERRIDES.get(name, {}) if weights else {}  # the texture round only
+        return replace(cfg, **weights, **extra)
     cfg = TrainConfig(
         style_image=str(Path(args.styles_dir) / file), data=args.data, name=name, arch=args.tier,
         out_dir=str(Path(args.work_dir) / name / f"stage{index}"), work_dir=str(Path(args.work_dir) / name / f"stage{index}"),

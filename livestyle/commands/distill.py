@@ -53,7 +53,8 @@ def run(args) -> int:
     teacher = Path(args.teacher)
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
-    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "palette_weight", "content_weight", "lr"):
+    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "palette_weight",
+                 "content_weight", "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")

@@ -82,7 +82,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
-    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "palette_weight", "lr"):
+    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "palette_weight",
+                 "lr"):
         v = getattr(args, name)
         if not (0 <= v < 1e6):
             raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")

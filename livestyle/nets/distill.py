@@ -176,6 +176,8 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             raise TrainError(f"--{name} must be positive")
     if cfg.size % 8 or cfg.size < 32:
         raise TrainError("--size must be a multiple of 8 and at least 32")
+    if cfg.palette_weight > 0 and not cfg.style_image:
+        raise TrainError("--palette-weight needs --style-image (the teacher's painting)")
     try:
         device = pick_device(cfg.device)
         teacher = load_network(cfg.teacher)
@@ -191,8 +193,6 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     del teacher
 
     vgg_targets = _vgg_targets(cfg, device, memory)
-    if cfg.palette_weight > 0 and not cfg.style_image:
-        raise TrainError("--palette-weight needs --style-image (the teacher's painting)")
     palette = palette_target(cfg, device)
     net = _student(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)

@@ -115,3 +115,10 @@ def test_init_from_a_network_of_the_other_design_is_refused(setup):
 
     with pytest.raises(TrainError, match="is a quality network, not fast"):
         distill(_cfg(setup, init_from=str(setup / "teacher.safetensors")), progress=False)
+
+
+def test_palette_term_needs_the_painting(setup):
+    from livestyle.nets.train import TrainError
+
+    with pytest.raises(TrainError, match="--palette-weight needs --style-image"):
+        distill(_cfg(setup, palette_weight=1.0), progress=False)
