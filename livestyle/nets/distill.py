@@ -42,7 +42,8 @@ from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
 from .losses import CONTENT_LAYER_TRAIN, content_loss
-from .train import TrainError, _device_name, add_stability, palette_target, palette_term, style_terms, use_bf16
+from .train import (TrainError, _device_name, add_stability, load_painting, palette_target, palette_term, style_terms,
+                    use_bf16)
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
 
 
@@ -113,7 +114,7 @@ def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 
-def _vgg_targets(cfg: DistillConfig, device: torch.device, memory):
+def _vgg_targets(cfg: DistillConfig, painting: torch.Tensor | None, device: torch.device, memory):
     """(VGG cut at the deepest layer used, the painting's Grams, its SWD targets; both None
     without texture terms), or None when no VGG term is on."""
     texture = cfg.style_weight > 0 or cfg.swd_weight > 0
@@ -130,7 +131,7 @@ def _vgg_targets(cfg: DistillConfig, device: torch.device, memory):
         return vgg, None, None
     shim = TrainConfig(style_image=cfg.style_image, data=cfg.data, name=cfg.name, style_size=cfg.style_size,
                        style_layers=STYLE_LAYERS, swd_weight=max(cfg.swd_weight, 1e-9), seed=cfg.seed)
-    grams, swd = _style_targets(shim, vgg, device)
+    grams, swd = _style_targets(shim, vgg, painting)
     return vgg, grams, swd
 
 
@@ -192,8 +193,10 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     crops, painted = teacher_set(cfg, teacher, device, bf16)
     del teacher
 
-    vgg_targets = _vgg_targets(cfg, device, memory)
-    palette = palette_target(cfg, device)
+    needs_painting = cfg.style_weight > 0 or cfg.swd_weight > 0 or cfg.palette_weight > 0
+    painting = load_painting(cfg, device) if needs_painting and cfg.style_image else None
+    vgg_targets = _vgg_targets(cfg, painting, device, memory)
+    palette = palette_target(cfg, painting)
     net = _student(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     run = TrainingRun(cfg.resolved_work_dir(), asdict(cfg), net, opt, cfg.steps, resume=resume, progress=progress,

@@ -77,8 +77,9 @@ def random_small_warp(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return F.affine_grid(theta, list(x.shape), align_corners=False).to(x.device)
 
 
-def _painting(cfg: RunConfig, device: torch.device) -> torch.Tensor:
-    """The painting at cfg.style_size on its long side, (1, 3, H, W) in 0..1."""
+def load_painting(cfg: RunConfig, device: torch.device) -> torch.Tensor:
+    """The painting at cfg.style_size on its long side, (1, 3, H, W) in 0..1: read once
+    per run, for the Gram, sliced Wasserstein and palette targets alike."""
     try:
         painting = read_rgb(cfg.style_image)
     except ImageError as e:
@@ -88,16 +89,16 @@ def _painting(cfg: RunConfig, device: torch.device) -> torch.Tensor:
     return to_tensor(resize_long_side(painting, cfg.style_size)).to(device)
 
 
-def _style_targets(cfg: TrainConfig, vgg, device: torch.device):
+def _style_targets(cfg: TrainConfig, vgg, painting: torch.Tensor):
     """(Grams per style layer, SlicedWassersteinTargets or None) of the painting."""
     with torch.no_grad():
-        feats = vgg(_painting(cfg, device), cfg.style_layers)
+        feats = vgg(painting, cfg.style_layers)
     swd = SlicedWassersteinTargets(feats, seed=cfg.seed) if cfg.swd_weight > 0 else None
     return {k: gram(v) for k, v in feats.items()}, swd
 
 
-def palette_target(cfg: RunConfig, device: torch.device) -> PaletteTarget | None:
-    return PaletteTarget(_painting(cfg, device), seed=cfg.seed) if cfg.palette_weight > 0 else None
+def palette_target(cfg: RunConfig, painting: torch.Tensor | None) -> PaletteTarget | None:
+    return PaletteTarget(painting, seed=cfg.seed) if cfg.palette_weight > 0 else None
 
 
 def palette_term(palette: PaletteTarget | None, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -223,8 +224,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     if hasattr(vgg, "keep_up_to"):
         vgg.keep_up_to(layers)  # nothing past the deepest loss layer is ever computed or stored
     vgg = vgg.to(device, memory_format=memory)
-    targets, swd = _style_targets(cfg, vgg, device)
-    palette = palette_target(cfg, device)
+    painting = load_painting(cfg, device)
+    targets, swd = _style_targets(cfg, vgg, painting)
+    palette = palette_target(cfg, painting)
 
     net = _initial_network(cfg).to(device, memory_format=memory)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
