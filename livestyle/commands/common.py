@@ -54,6 +54,12 @@ def check_range(name: str, value: float, lo: float, hi: float) -> None:
         raise UsageError(f"{name} must be between {lo:g} and {hi:g} (got {value:g})")
 
 
+def check_weights(args, names: tuple[str, ...]) -> None:
+    """Loss weights and learning rates of train and distill: finite, >= 0 (NaN fails the range too)."""
+    for name in names:
+        check_range("--" + name.replace("_", "-"), getattr(args, name), 0.0, 1e6)
+
+
 def check_style_args(args) -> None:
     """The checks of add_style_args' options that need no model loaded."""
     check_range("--strength", args.strength, 0.0, 1.0)

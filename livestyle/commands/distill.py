@@ -9,6 +9,7 @@ from ..nets.distill import DistillConfig, distill
 from ..nets.registry import find_style, tier_folder
 from ..nets.train import PRECISIONS, TrainingPaused
 from ..render.devices import DEVICES
+from .common import check_weights
 
 
 def add_parser(sub) -> None:
@@ -53,11 +54,8 @@ def run(args) -> int:
     teacher = Path(args.teacher)
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
-    for name in ("gradient_weight", "stability_weight", "style_weight", "swd_weight", "palette_weight",
-                 "content_weight", "lr"):
-        v = getattr(args, name)
-        if not (0 <= v < 1e6):
-            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
+    check_weights(args, ("gradient_weight", "stability_weight", "style_weight", "swd_weight",
+                         "palette_weight", "content_weight", "lr"))
     out_dir = args.out_dir or tier_folder(args.arch)
     cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=out_dir, arch=args.arch,
                         work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,

@@ -10,6 +10,7 @@ from ..nets.registry import tier_folder
 from ..render.devices import DEVICES
 from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
 from ..nets.vgg import check_relu_layers
+from .common import check_weights
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
@@ -82,11 +83,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
-    for name in ("style_weight", "content_weight", "tv_weight", "stability_weight", "swd_weight", "palette_weight",
-                 "lr"):
-        v = getattr(args, name)
-        if not (0 <= v < 1e6):
-            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1e6 (got {v:g})")
+    check_weights(args, ("style_weight", "content_weight", "tv_weight", "stability_weight",
+                         "swd_weight", "palette_weight", "lr"))
     style_layers = tuple(args.style_layers) if args.style_layers else TrainConfig.style_layers
     try:
         check_relu_layers(style_layers)
