@@ -23,8 +23,10 @@ MODES = ("off", "blend", "flow")
 # (device_stabilizer.py: 46-55 ms on one CPU thread, so only where the frames
 # already are on a GPU). auto: torch on CUDA, DIS elsewhere.
 FLOWS = ("auto", "dis", "torch")
-# Weight of the previous stylized frame (see README: stability figures).
-DEFAULT_STRENGTH = 0.45
+# Weight of the previous stylized frame (see README: stability figures). 0.55
+# with the half-resolution DIS level below (was 0.45 with the quarter level): on
+# starry's five clips flow/off 0.53-0.65 -> 0.45-0.58 for +1% of style loss.
+DEFAULT_STRENGTH = 0.55
 # Width of the frames the flow is computed on. The finer the flow, the better
 # the previous frame's strokes line up with the new ones: less warping error
 # and less of the blur that averaging misaligned texture causes. On starry
@@ -54,8 +56,21 @@ def _small_gray(rgb: np.ndarray, width: int) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+# DIS's ultrafast preset stops at the pyramid's quarter-resolution level (160 px
+# wide for a 640 px flow), so a stroke's warp is off by up to a few pixels and the
+# blend averages misaligned texture. Going on to the half-resolution level, with
+# non-overlapping patches (stride 8 = the patch size) to hold the cost, aligns
+# them better: +1 ms per 640x480 frame (5.8 -> 6.9), where the full medium
+# preset costs 25-30 ms (docs/benchmarks.md, seventeenth session).
+DIS_FINEST_SCALE = 1
+DIS_PATCH_STRIDE = 8
+
+
 def make_dis() -> cv2.DISOpticalFlow:
-    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    dis.setFinestScale(DIS_FINEST_SCALE)
+    dis.setPatchStride(DIS_PATCH_STRIDE)
+    return dis
 
 
 class StabilizerSettings:
