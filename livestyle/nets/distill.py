@@ -120,8 +120,6 @@ def _vgg_targets(cfg: DistillConfig, painting: torch.Tensor | None, device: torc
     texture = cfg.style_weight > 0 or cfg.swd_weight > 0
     if not texture and cfg.content_weight <= 0:
         return None
-    if texture and not cfg.style_image:
-        raise TrainError("--style-weight and --swd-weight need --style-image (the teacher's painting)")
     from .train import TrainConfig, _style_targets
     from .vgg import load_loss_network
 
@@ -177,6 +175,9 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             raise TrainError(f"--{name} must be positive")
     if cfg.size % 8 or cfg.size < 32:
         raise TrainError("--size must be a multiple of 8 and at least 32")
+    # Checked before the teacher paints its crops (minutes on a CPU), not after.
+    if (cfg.style_weight > 0 or cfg.swd_weight > 0) and not cfg.style_image:
+        raise TrainError("--style-weight and --swd-weight need --style-image (the teacher's painting)")
     if cfg.palette_weight > 0 and not cfg.style_image:
         raise TrainError("--palette-weight needs --style-image (the teacher's painting)")
     try:
@@ -194,7 +195,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     del teacher
 
     needs_painting = cfg.style_weight > 0 or cfg.swd_weight > 0 or cfg.palette_weight > 0
-    painting = load_painting(cfg, device) if needs_painting and cfg.style_image else None
+    painting = load_painting(cfg, device) if needs_painting else None  # style_image checked above
     vgg_targets = _vgg_targets(cfg, painting, device, memory)
     palette = palette_target(cfg, painting)
     net = _student(cfg).to(device, memory_format=memory)

@@ -122,3 +122,10 @@ def test_palette_term_needs_the_painting(setup):
 
     with pytest.raises(TrainError, match="--palette-weight needs --style-image"):
         distill(_cfg(setup, palette_weight=1.0), progress=False)
+
+
+def test_texture_terms_need_the_painting(setup):
+    from livestyle.nets.train import TrainError
+
+    with pytest.raises(TrainError, match="--style-weight and --swd-weight need --style-image"):
+        distill(_cfg(setup, style_weight=0.5), progress=False)
