@@ -72,6 +72,11 @@ class DistillConfig(RunConfig):
 
     work_prefix = "distill-"
 
+    @property
+    def texture_terms(self) -> bool:
+        """Grams or the sliced Wasserstein term on: both need the painting and VGG in the loop."""
+        return self.style_weight > 0 or self.swd_weight > 0
+
 
 # The student's schedule decays further than train's (to 5%): it fine-tunes to a fixed target.
 LR_FLOOR = 0.05
@@ -117,7 +122,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 def _vgg_targets(cfg: DistillConfig, painting: torch.Tensor | None, device: torch.device, memory):
     """(VGG cut at the deepest layer used, the painting's Grams, its SWD targets; both None
     without texture terms), or None when no VGG term is on."""
-    texture = cfg.style_weight > 0 or cfg.swd_weight > 0
+    texture = cfg.texture_terms
     if not texture and cfg.content_weight <= 0:
         return None
     from .train import TrainConfig, _style_targets
@@ -176,7 +181,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     if cfg.size % 8 or cfg.size < 32:
         raise TrainError("--size must be a multiple of 8 and at least 32")
     # Checked before the teacher paints its crops (minutes on a CPU), not after.
-    if (cfg.style_weight > 0 or cfg.swd_weight > 0) and not cfg.style_image:
+    if cfg.texture_terms and not cfg.style_image:
         raise TrainError("--style-weight and --swd-weight need --style-image (the teacher's painting)")
     if cfg.palette_weight > 0 and not cfg.style_image:
         raise TrainError("--palette-weight needs --style-image (the teacher's painting)")
@@ -194,7 +199,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     crops, painted = teacher_set(cfg, teacher, device, bf16)
     del teacher
 
-    needs_painting = cfg.style_weight > 0 or cfg.swd_weight > 0 or cfg.palette_weight > 0
+    needs_painting = cfg.texture_terms or cfg.palette_weight > 0
     painting = load_painting(cfg, device) if needs_painting else None  # style_image checked above
     vgg_targets = _vgg_targets(cfg, painting, device, memory)
     palette = palette_target(cfg, painting)
