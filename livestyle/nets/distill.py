@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from ..render.devices import DeviceError, pick_device
@@ -64,6 +65,13 @@ class DistillConfig(RunConfig):
     # Content against the photo, not the teacher: the teacher's own content error is
     # otherwise a floor the student can only add to (students ended ~0.05 above theirs).
     content_weight: float = 0.0
+    # Shift term: the student's output for its input shifted by whole pixels against its
+    # output shifted the same way (exact targets, no resampling). The stride-2 layers tie
+    # part of a network's strokes to its pixel grid, where moving scenes show them as
+    # flicker; this term unties them. A trade, not a free gain: starry's student at 50
+    # flickers 10-26% less after the stabilizer, for a style loss 4% higher
+    # (docs/benchmarks.md, nineteenth session). Off (0) in every shipped recipe.
+    shift_weight: float = 0.0
     # The student: "fast" (the v3 design, widths and res_blocks below) or "quality"
     # (the Johnson design at its default size). An --init-from model brings its own.
     arch: str = "fast"
@@ -87,6 +95,25 @@ def gradient_l1(y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     dx = (y[..., :, 1:] - y[..., :, :-1]) - (t[..., :, 1:] - t[..., :, :-1])
     dy = (y[..., 1:, :] - y[..., :-1, :]) - (t[..., 1:, :] - t[..., :-1, :])
     return dx.abs().mean() + dy.abs().mean()
+
+
+SHIFT_PERIOD = 8  # the v3 design's three stride-2 layers
+SHIFT_MARGIN = 8  # output pixels next to a crop's edge see the reflect padding: not compared
+
+
+def shift_loss(net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16: bool) -> torch.Tensor:
+    """MSE between the student's output for `x` shifted by (dy, dx) whole pixels and its
+    output `y` for `x` shifted the same way, away from the edges. (dy, dx) is drawn in
+    0..7 on each axis, never both multiples of 8, so the pattern a network ties to its
+    pixel grid shows."""
+    dy, dx = 0, 0
+    while dy == 0 and dx == 0:
+        dy, dx = (int(v) for v in torch.randint(SHIFT_PERIOD, (2,), generator=gen))
+    h, w = x.shape[-2] - SHIFT_PERIOD, x.shape[-1] - SHIFT_PERIOD
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        y2 = net(x[..., dy:dy + h, dx:dx + w])
+    m = SHIFT_MARGIN
+    return F.mse_loss(y2.float()[..., m:h - m, m:w - m], y[..., dy + m:dy + h - m, dx + m:dx + w - m])
 
 
 def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,11 +261,15 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             l_palette = palette_term(palette, y, gen)
             loss = loss + cfg.palette_weight * l_palette
             loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
+            l_shift = torch.zeros((), device=device)
+            if cfg.shift_weight > 0:
+                l_shift = shift_loss(net, x, y, gen, bf16)
+                loss = loss + cfg.shift_weight * l_shift
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
                     "content": l_content.item(), "style": l_style.item(), "swd": l_swd.item(),
                     "palette": l_palette.item(),
-                    "stability": l_stab.item()}
+                    "stability": l_stab.item(), "shift": l_shift.item()}
             shown = {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
                      "stab": f"{last['stability']:.5f}"}
             if cfg.content_weight > 0:

@@ -129,3 +129,22 @@ def test_texture_terms_need_the_painting(setup):
 
     with pytest.raises(TrainError, match="--style-weight and --swd-weight need --style-image"):
         distill(_cfg(setup, style_weight=0.5), progress=False)
+
+
+def test_shift_term_is_zero_for_a_shift_equivariant_network_only():
+    from livestyle.nets.distill import shift_loss
+    from livestyle.nets.live_net import LiveStyleNet
+
+    x = torch.rand(2, 3, 48, 48)
+    pointwise = torch.nn.Conv2d(3, 3, 1)  # no stride: moves with its input exactly
+    with torch.no_grad():
+        assert float(shift_loss(pointwise, x, pointwise(x), torch.Generator().manual_seed(0), False)) < 1e-10
+        torch.manual_seed(0)
+        v3 = LiveStyleNet().eval()
+        assert float(shift_loss(v3, x, v3(x), torch.Generator().manual_seed(0), False)) > 1e-6
+
+
+def test_distill_with_the_shift_term_reports_it(setup):
+    path = distill(_cfg(setup, size=40, shift_weight=10.0), progress=False)
+    meta = json.loads(path.with_suffix(".json").read_text())["training"]
+    assert meta["recipe"]["shift_weight"] == 10.0 and meta["final_losses"]["shift"] > 0
