@@ -104,8 +104,8 @@ SHIFT_MARGIN = 8  # output pixels next to a crop's edge see the reflect padding:
 def shift_loss(net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16: bool) -> torch.Tensor:
     """MSE between the student's output for `x` shifted by (dy, dx) whole pixels and its
     output `y` for `x` shifted the same way, away from the edges. (dy, dx) is drawn in
-    0..7 on each axis, never both multiples of 8, so the pattern a network ties to its
-    pixel grid shows."""
+    0..7 on each axis, never (0, 0): within one period of the stride-2 layers, where the
+    pattern a network ties to its pixel grid shows."""
     dy, dx = 0, 0
     while dy == 0 and dx == 0:
         dy, dx = (int(v) for v in torch.randint(SHIFT_PERIOD, (2,), generator=gen))
