@@ -101,6 +101,7 @@ def stylize_video(input: str | os.PathLike, output: str | os.PathLike, style: st
         codec = pick_encoder(encoder, st.device.type, warn or (lambda m: None))
         network = partial(st.run_network, on_device=stabilizer.takes_tensors)
         result = run_job(source, output, network, scale=scale, encoder=codec,
+                         prepare=lambda rgb: st.prepare(rgb, stabilizer),
                          finish=lambda rgb, net_out: st.finish(rgb, net_out, stabilizer),
                          crf=crf, preset=preset, progress=st.name if progress else None,
                          warn=warn or (lambda m: None), workers=n_workers, slow_s=_slow_s)

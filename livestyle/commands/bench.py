@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flow", default="auto", choices=FLOWS,
                    help="pipeline (file run), stability: the stabilizer's optical flow (auto: torch on CUDA, OpenCV DIS elsewhere)")
     p.add_argument("--stabilize-strength", type=float, default=None,
-                   help="weight of the previous stylized frame (default: as for video/cam)")
+                   help="the most weight of the previous stylized frame (default: as for video/cam)")
     p.add_argument("--work-height", type=int, default=None,
                    help="pipeline: as for video/cam (0 = native; default 480 on a CPU, native on a GPU)")
     p.add_argument("--gatys-clips", type=int, default=2, help="gatys: clips for the video temporal-loss comparison")
@@ -184,6 +184,7 @@ def bench_pipeline(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp, VideoFileSource(args.clip) as src:
         network = partial(st.run_network, on_device=stab.takes_tensors)
         res = run_job(src, Path(tmp) / "out.mp4", network, scale=args.scale, clock=clock,
+                      prepare=lambda rgb: st.prepare(rgb, stab),
                       finish=lambda rgb, net_out: st.finish(rgb, net_out, stab),
                       workers=workers)
     stages = {k: v for k, v in res.stage_ms.items() if k != "latency"}
@@ -283,12 +284,12 @@ def bench_stability(args) -> dict:
     rows, lines = [], []
     for clip in _clips(args):
         frames = read_frames(clip)
-        raw = [st(f) for f in frames]
         flows = input_flows(frames)  # once per clip, shared by every mode
         row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames, flows), 5)}
         for mode in ("off", "blend", "flow"):
+            # The network runs again for each mode: the stabilizer pre-filters its input.
             stab = make_stabilizer(mode, _strength(args), st.device, args.flow)
-            outs = [stab(f, o) for f, o in zip(frames, raw)] if mode != "off" else raw
+            outs = [st(f, stab) for f in frames]
             row[mode] = round(warping_error(frames, outs, flows), 5)
             if metric is not None:
                 picks = range(0, len(frames), max(1, len(frames) // 4))

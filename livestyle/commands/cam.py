@@ -93,6 +93,7 @@ class StyleWorker:
     def __init__(self, first: Stylizer, names: list[str], device, stabilizer, slow_ms: float):
         """stabilizer: from stabilize.make_stabilizer (on CUDA it works on the GPU's frames)."""
         self.cache = {(first.name, first.tier): first}
+        self.first = first
         self.names = names
         self.device = device
         self.stabilizer = stabilizer
@@ -170,7 +171,7 @@ class StyleWorker:
                 st = self.cache.get((name, have))
                 if st is None:  # loaded and run once here, published to the workers after
                     st = self._load(name, have, path)
-                    st.run_network(np.zeros(self.frame_shape, np.uint8))
+                    st.run_network(st.prepare(np.zeros(self.frame_shape, np.uint8)))
             except Exception:  # noqa: BLE001 - a broken file is reported when picked
                 continue
             with self.lock:  # a network worker may have loaded it meanwhile: keep that one
@@ -179,14 +180,22 @@ class StyleWorker:
 
     # The work per frame is split so that the network never waits for the
     # stabilizer: while frame N is stabilized and blended on the finish thread,
-    # the network already runs on frame N+1 (and N+2 with two network workers).
-    def network(self, controls: Controls, frame):
+    # the network already runs on frame N+1 (and N+2 with two network workers),
+    # and the stabilizer's flow and input pre-filter on frame N+2 on the prepare
+    # thread.
+    def prepare(self, inp: Channel, out: Channel) -> None:
+        # Every stylizer has the same work height, so the first one scales for all.
+        for frame in inp:
+            out.put((frame, self.first.prepare(frame.rgb, self.stabilizer)))
+
+    def network(self, controls: Controls, item):
+        frame, prepared = item
         with controls.lock:
             name = self.names[controls.style_index] if self.names else self.current
             tier = controls.tier
             settings = (controls.strength, controls.keep_colour)
         st = self.get(name, tier)
-        result = st.run_network(frame.rgb, on_device=self.stabilizer.takes_tensors)
+        result = st.run_network(prepared, on_device=self.stabilizer.takes_tensors)
         if self.frame_shape is None:  # after the first run: see preload
             self.frame_shape = frame.rgb.shape
         if self.slow_s:
@@ -197,7 +206,7 @@ class StyleWorker:
         # Only this thread touches the stabilizer and the stylizers' blend settings.
         for frame, st, name, (strength, keep_colour), result in inp:
             if (name, st.tier) != (self.current, self.current_tier):
-                self.stabilizer.reset()
+                self.stabilizer.reset_output()
                 self.current, self.current_tier = name, st.tier
             st.strength, st.keep_colour = strength, keep_colour
             out.put((frame, st.finish(frame.rgb, result, self.stabilizer), f"{name} [{st.tier}]"))
@@ -390,7 +399,9 @@ class Session:
         interrupted = False
         pipe = Pipeline()
         captured = pipe.channel(policy="latest")
-        # One network output in flight: in order, and latency stays one frame deep.
+        # One frame waits for the network, one output for the finish stage: in
+        # order (the stabilizer's halves see every frame), latency one frame deep.
+        prepared = pipe.channel(1, "block")
         network_out = pipe.channel(1, "block")
         styled = pipe.channel(policy="latest")
 
@@ -406,7 +417,8 @@ class Session:
             # No Qt toolbar (a clean live view); resizable, aspect kept; sized on the first frame.
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         pipe.stage("capture", capture, captured, closes=captured)
-        pipe.ordered_map("network", functools.partial(self.worker.network, self.controls), captured, network_out,
+        pipe.stage("prepare", self.worker.prepare, captured, prepared, closes=prepared)
+        pipe.ordered_map("network", functools.partial(self.worker.network, self.controls), prepared, network_out,
                          self.workers)
         pipe.stage("finish", self.worker.finish, network_out, styled, closes=styled)
         pipe.stage("preload", self.worker.preload, pipe.stop)

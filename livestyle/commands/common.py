@@ -43,7 +43,8 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stabilize", choices=("off", "blend", "flow"), default="flow",
                    help="temporal stabilization: flow-warped previous frame (default), plain blend, or off")
     p.add_argument("--stabilize-strength", type=float, default=DEFAULT_STRENGTH,
-                   help=f"weight of the previous stylized frame, 0..0.95 (default {DEFAULT_STRENGTH:g})")
+                   help=f"the most weight the previous stylized frame gets, 0..0.95 (default {DEFAULT_STRENGTH:g}); "
+                        "frames whose strokes blending would wash out get less")
     p.add_argument("--workers", type=int, default=0,
                    help="frames in the network at once, sharing the threads (default: 2 on a CPU for files, "
                         "for throughput; 1 for cameras and GPUs, for latency)")

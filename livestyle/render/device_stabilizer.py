@@ -1,9 +1,13 @@
 """The temporal stabilizer of stabilize.py, on the device the frames live on.
 
 Same semantics as `stabilize.Stabilizer` (flow-warped previous output blended
-in where the warp is trustworthy, reset on scene cuts, `blend` and `off`
-modes), but every step is a torch op: the flow is `torch_flow.dense_flow`
-instead of OpenCV DIS, the warps are grid_sample. On CUDA a frame that the
+in where the warp is trustworthy, with the per-frame weight that keeps the
+strokes, reset on scene cuts, `blend` and `off` modes), but every step is a
+torch op: the flow is `torch_flow.dense_flow` instead of OpenCV DIS, the warps
+are grid_sample. One difference: it does not pre-filter the network's input
+(`prepare` hands the frame on as it is and the whole work happens in
+`blend`), because the input reaches the network as a numpy frame that the
+network uploads itself. On CUDA a frame that the
 network painted on the GPU is stabilized there before the one download,
 instead of being downloaded, stabilized on the CPU (~11 ms of DIS at 720p) and
 kept in two places.
@@ -18,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stabilize import DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, StabilizerSettings
+from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, TEXTURE_SIGMA, StabilizerSettings,
+                        texture_keeping_weight)
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
 
 # Grey, flow, weights and the blend. float32 on every device: at the flow's 640 px
@@ -43,18 +48,28 @@ class DeviceStabilizer(StabilizerSettings):
 
     def reset(self) -> None:
         self._prev_small = None
-        self._prev_out = None
         self.cuts = 0
+        self.reset_output()
 
-    def __call__(self, input_rgb, styled_rgb):
+    def reset_output(self) -> None:
+        # Every step happens in blend, so the input side goes too.
+        self._prev_small = None
+        self._prev_out = None
+        self.weights = []
+
+    def prepare(self, input_rgb):
+        """(the frame for the network, unchanged; what `blend` needs: the frame itself)."""
+        return input_rgb, (input_rgb if self.active else None)
+
+    def blend(self, styled_rgb, motion):
         """The stabilized styled frame: uint8 (H, W, 3), a tensor on the styled frame's
-        device for a tensor, numpy for numpy. A numpy frame goes to the styled tensor's
-        device, or to the stabilizer's when both are numpy."""
-        if self.mode == "off" or self.strength <= 0:
+        device for a tensor, numpy for numpy. `motion` is prepare's: the input frame,
+        moved to the styled tensor's device, or to the stabilizer's when both are numpy."""
+        if motion is None:
             return styled_rgb
         as_numpy = isinstance(styled_rgb, np.ndarray)
         device = self.device if as_numpy else styled_rgb.device
-        out = self._stabilize(_on(input_rgb, device), _on(styled_rgb, device))
+        out = self._stabilize(_on(motion, device), _on(styled_rgb, device))
         return out.cpu().numpy() if as_numpy else out
 
     @torch.inference_mode()
@@ -71,29 +86,45 @@ class DeviceStabilizer(StabilizerSettings):
             self._prev_out = styled
             return styled
         if self.mode == "blend" or min(small.shape[-2:]) < MIN_FLOW_SIDE:
-            warped, weight = prev_out.permute(2, 0, 1).unsqueeze(0), self.strength
+            warped, trust = prev_out.permute(2, 0, 1).unsqueeze(0), 1.0
         else:
-            warped, weight = self._warp_and_weight(small, prev_small, prev_out, styled.shape[:2])
-        out = self._blend(styled, warped, weight)
+            warped, trust = self._warp_and_trust(small, prev_small, prev_out, styled.shape[:2])
+        k = self._weight(styled, warped, trust)
+        self.weights.append(k)
+        out = self._blend(styled, warped, trust * k)
         self._prev_out = out
         return out
 
-    def _warp_and_weight(self, small, prev_small, prev_out, size):
+    def _weight(self, styled: torch.Tensor, warped: torch.Tensor, trust) -> float:
+        # stabilize.Stabilizer._weight: the high-pass energies on grey frames.
+        s = rgb_to_gray(styled, DTYPE)
+        d = (rgb_to_gray(warped[0].permute(1, 2, 0), DTYPE) - s) * trust
+        hs, hd = _high_pass(s), _high_pass(d)
+        # One device-to-host sync for the three sums.
+        a, b, c = torch.stack([(hs * hs).sum(), (hs * hd).sum(), (hd * hd).sum()]).tolist()
+        return texture_keeping_weight(a, b, c, self.strength)
+
+    def _warp_and_trust(self, small, prev_small, prev_out, size):
         flow = dense_flow(small, prev_small)
         # Occlusion/unreliable flow: the warped previous input does not match the current one.
         err = (warp(prev_small, flow) - small).abs()
-        weight = (self.strength - err * (self.strength / self.occlusion_threshold)).clamp_(min=0.0)
+        trust = (1.0 - err * (1.0 / self.occlusion_threshold)).clamp_(min=0.0)
         h, w = size
         sh, sw = small.shape[-2:]
+        # No source in the previous frame (content coming in at an edge): stabilize._motion.
+        xs = torch.arange(sw, device=flow.device, dtype=flow.dtype).view(1, 1, sw) + flow[:, 0]
+        ys = torch.arange(sh, device=flow.device, dtype=flow.dtype).view(1, sh, 1) + flow[:, 1]
+        outside = (xs < -0.5) | (xs > sw - 0.5) | (ys < -0.5) | (ys > sh - 0.5)
+        trust = trust.masked_fill(outside.unsqueeze(1), 0.0)
         if (sh, sw) != (h, w):
             # Full-frame pixels: the maps p + flow(p) of stabilize.py, resized linearly,
             # are the full-frame grid plus the flow resized and scaled the same way.
             flow = scale_flow(flow, (h, w))
-            weight = F.interpolate(weight, size=(h, w), mode="bilinear", align_corners=False)
+            trust = F.interpolate(trust, size=(h, w), mode="bilinear", align_corners=False)
         # Nearest-pixel warp of the previous output (stabilize.py, WARP_INTERPOLATION).
         prev = prev_out.permute(2, 0, 1).unsqueeze(0)
         warped = warp(prev.to(flow.dtype), flow, mode="nearest")
-        return warped, weight
+        return warped, trust
 
     @staticmethod
     def _blend(styled: torch.Tensor, warped: torch.Tensor, weight: torch.Tensor | float) -> torch.Tensor:
@@ -101,6 +132,20 @@ class DeviceStabilizer(StabilizerSettings):
         s = styled.permute(2, 0, 1).unsqueeze(0).to(DTYPE)
         out = s + weight * (warped.to(DTYPE) - s)
         return out.round_().clamp_(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous()
+
+
+def _high_pass(gray: torch.Tensor) -> torch.Tensor:
+    """gray minus its Gaussian blur (sigma TEXTURE_SIGMA), as stabilize._high_pass:
+    OpenCV's kernel size for float images and its reflect-101 border."""
+    size = int(round(TEXTURE_SIGMA * 8 + 1)) | 1
+    x = torch.arange(size, device=gray.device, dtype=gray.dtype) - size // 2
+    k = torch.exp(-x * x / (2 * TEXTURE_SIGMA ** 2))
+    k = k / k.sum()
+    g = gray.reshape(1, 1, *gray.shape[-2:])
+    r = size // 2
+    blur = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, size))
+    blur = F.conv2d(F.pad(blur, (0, 0, r, r), mode="reflect"), k.view(1, 1, size, 1))
+    return (g - blur).reshape(gray.shape)
 
 
 def _on(frame, device: torch.device) -> torch.Tensor:

@@ -162,28 +162,43 @@ class Stylizer:
         relative to the frame at any resolution, and costs what a 480-line
         frame costs. Strength and colour are mixed in at full resolution."""
         on_device = getattr(stabilizer, "takes_tensors", False)
-        return self.finish(rgb, self.run_network(rgb, on_device), stabilizer)
+        return self.finish(rgb, self.run_network(self.prepare(rgb, stabilizer), on_device), stabilizer)
 
-    # The two halves of __call__, for pipelines that run them on separate threads
-    # (the network on one, stabilization and blending on another).
-    def run_network(self, rgb: np.ndarray, on_device: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(the frame at work height, the network's output for it; see network_rgb for on_device)."""
+    # The three steps of __call__, for pipelines that run them on separate threads:
+    # prepare in frame order, the network on one or more workers, finish (stabilize,
+    # rescale, blend) in frame order on a thread of its own.
+    def prepare(self, rgb: np.ndarray, stabilizer=None) -> tuple[np.ndarray, object]:
+        """(the frame at work height as the network should see it, what the stabilizer's
+        blend needs later): the stabilizer's `prepare`, which must see frames in order."""
         h, w = rgb.shape[:2]
         small = rgb
         if 0 < self.work_height < h:
             size = (max(1, round(w * self.work_height / h)), self.work_height)
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        return small, self.network_rgb(small, on_device)
+        if stabilizer is None:
+            return small, None
+        t = time.perf_counter()
+        prepared = stabilizer.prepare(small)
+        if self.clock:
+            self.clock.add("flow", time.perf_counter() - t)
+        return prepared
 
-    def finish(self, rgb: np.ndarray, network_result: tuple[np.ndarray, np.ndarray], stabilizer=None) -> np.ndarray:
+    def run_network(self, prepared: tuple[np.ndarray, object], on_device: bool = False) -> tuple[object, object]:
+        """(the network's output for prepare's frame, see network_rgb for on_device;
+        the stabilizer's motion, passed on)."""
+        frame, motion = prepared
+        return self.network_rgb(frame, on_device), motion
+
+    def finish(self, rgb: np.ndarray, painted: tuple[object, object], stabilizer=None) -> np.ndarray:
         """Stabilize, scale back to the frame's size, then colour and strength.
-        `stabilizer`: a stabilize.Stabilizer or a device_stabilizer.DeviceStabilizer."""
-        small, out = network_result
+        `stabilizer`: the one given to prepare, a stabilize.Stabilizer or a
+        device_stabilizer.DeviceStabilizer."""
+        out, motion = painted
         if isinstance(out, torch.Tensor) and not getattr(stabilizer, "takes_tensors", False):
             out = out.cpu().numpy()
         if stabilizer is not None:
             t = time.perf_counter()
-            out = stabilizer(small, out)
+            out = stabilizer.blend(out, motion)
             if self.clock:
                 self.clock.add("stabilize", time.perf_counter() - t)
         if isinstance(out, torch.Tensor):

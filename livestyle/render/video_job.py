@@ -1,11 +1,13 @@
-"""File to file: decode -> process [-> finish] -> encode on threads, lossless and in order.
+"""File to file: decode [-> prepare] -> process [-> finish] -> encode on threads, lossless and in order.
 
 Used by `livestyle video` and by `livestyle bench`. The caller supplies
-`process(rgb) -> rgb` (stylize + stabilize), or splits the work in two:
-`process(rgb) -> state` (the network) and `finish(rgb, state) -> rgb`
-(stabilize, rescale, blend) on a thread of its own, so the network's thread
-does nothing else. Ctrl-C stops the stages and
-finalizes the output, so what was written so far stays playable.
+`process(rgb) -> rgb` (stylize + stabilize), or splits the work in three:
+`prepare(rgb) -> prepared` (the stabilizer's flow and input pre-filter, in
+frame order), `process(prepared) -> state` (the network, on one or more
+workers) and `finish(rgb, state) -> rgb` (stabilize, rescale, blend), each
+of the two on a thread of its own, so the network's threads do nothing else.
+Ctrl-C stops the stages and finalizes the output, so what was written so far
+stays playable.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
             warn: Callable[[str], None] = lambda m: None, clock: StageClock | None = None,
             max_frames: int | None = None, slow_s: float = 0.0,
             finish: Callable[[np.ndarray, object], np.ndarray] | None = None, workers: int = 1,
+            prepare: Callable[[np.ndarray], object] | None = None,
             encoder: str = "libx264") -> JobResult:
     info = source.info
     out_w, out_h = output_size(info.width, info.height, scale)
@@ -89,14 +92,18 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
             if source.corrupt_frames and not warned:
                 warned = True
                 warn(f"warning: skipping corrupt frames in {source.path}")
-            out.put((f.pts, rgb, time.perf_counter()))
+            out.put((f.pts, rgb, rgb, time.perf_counter()))  # the third: what the network gets
             n += 1
 
+    def prepare_stage(inp: Channel, out: Channel):
+        for pts, rgb, _, t_in in inp:
+            out.put((pts, rgb, prepare(rgb), t_in))
+
     def work(item):
-        pts, rgb, t_in = item
+        pts, rgb, prepared, t_in = item
         if slow_s:
             time.sleep(slow_s)
-        return pts, rgb, process(rgb), t_in
+        return pts, rgb, process(prepared), t_in
 
     def finish_stage(inp: Channel, out: Channel):
         for pts, rgb, state, t_in in inp:
@@ -117,7 +124,12 @@ def run_job(source: VideoFileSource, output: str | Path, process: Callable[[np.n
         stylized = pipe.channel(4, "block")
         processed = pipe.channel(4, "block")
         pipe.stage("decode", read, decoded, closes=decoded)
-        pipe.ordered_map("stylize", work, decoded, stylized, workers)
+        if prepare is not None:  # in frame order, on a thread of its own, beside the network
+            prepared = pipe.channel(4, "block")
+            pipe.stage("prepare", prepare_stage, decoded, prepared, closes=prepared)
+        else:
+            prepared = decoded
+        pipe.ordered_map("stylize", work, prepared, stylized, workers)
         pipe.stage("finish", finish_stage, stylized, processed, closes=processed)
         for pts, rgb, t_in in processed:
             t = time.perf_counter()

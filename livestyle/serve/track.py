@@ -159,7 +159,7 @@ class Painter:
             self._stabilizer = make_stabilizer("flow", device=st.device)
         if key != self._painting:
             # The stabilizer blends in the previous output: another style's strokes would linger.
-            self._stabilizer.reset()
+            self._stabilizer.reset_output()
             self._painting = key
         st.strength = s.strength
         return st(rgb, self._stabilizer)

@@ -59,13 +59,14 @@ def test_a_device_stabilizer_takes_the_output_as_a_tensor_and_the_caller_gets_nu
     frames = [gradient(48, 64), np.roll(gradient(48, 64), 2, axis=1)]
     stab, ref = DeviceStabilizer(device="cpu"), Stabilizer("blend", 0.5)
     for f in frames:
-        small, out = st.run_network(f, on_device=True)  # a CPU stylizer hands back numpy whatever is asked
-        assert isinstance(out, np.ndarray)
+        out, motion = st.run_network(st.prepare(f, stab), on_device=True)
+        assert isinstance(out, np.ndarray)  # a CPU stylizer hands back numpy whatever is asked
         # What a GPU stylizer hands over: the output as a uint8 tensor on its device.
-        got = st.finish(f, (small, torch.from_numpy(out)), stab)
+        got = st.finish(f, (torch.from_numpy(out), motion), stab)
         assert isinstance(got, np.ndarray) and got.shape == f.shape
         # A numpy-only stabilizer gets the tensor downloaded first.
-        assert isinstance(st.finish(f, (small, torch.from_numpy(out)), ref), np.ndarray)
+        _, ref_motion = st.prepare(f, ref)
+        assert isinstance(st.finish(f, (torch.from_numpy(out), ref_motion), ref), np.ndarray)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -76,7 +77,7 @@ def test_on_cuda_the_output_stays_on_the_gpu_until_stabilized():
     stab = make_stabilizer("flow", 0.5, st.device)
     assert stab.takes_tensors
     f = gradient(96, 128)
-    small, out = st.run_network(f, on_device=True)
+    out, _ = st.run_network(st.prepare(f), on_device=True)
     assert isinstance(out, torch.Tensor) and out.device.type == "cuda"
     for _ in range(2):
         got = st(f, stab)
