@@ -18,12 +18,14 @@ wherever a `Stabilizer` is used, e.g. the stability benchmark.
 """
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, TEXTURE_SIGMA, StabilizerSettings,
-                        texture_keeping_weight)
+from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, TEXTURE_SIGMA, WEIGHTS_KEPT,
+                        StabilizerSettings, texture_keeping_weight)
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
 
 # Grey, flow, weights and the blend. float32 on every device: at the flow's 640 px
@@ -55,7 +57,7 @@ class DeviceStabilizer(StabilizerSettings):
         # Every step happens in blend, so the input side goes too.
         self._prev_small = None
         self._prev_out = None
-        self.weights = []
+        self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)  # as Stabilizer.weights
 
     def prepare(self, input_rgb):
         """(the frame for the network, unchanged; what `blend` needs: the frame itself)."""

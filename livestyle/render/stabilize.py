@@ -28,6 +28,7 @@ order after it; the `Motion` that ``prepare`` returns travels with the frame.
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 import cv2
@@ -56,6 +57,7 @@ KEEP_TEXTURE = 0.85
 TEXTURE_SIGMA = 1.5
 # The per-frame weight never drops below this (or the strength, if lower).
 MIN_STRENGTH = 0.3
+WEIGHTS_KEPT = 10_000
 # Weight of the previous (pre-filtered) input in the input pre-filter, times
 # the warp's trust. On starry's clips 0.5-0.9 lowered the stabilized warping
 # error by 0.02-0.07 of the unstabilized one, and the style loss by about 1%.
@@ -184,7 +186,9 @@ class Stabilizer(StabilizerSettings):
         """Forget the previous output only (blend's state; e.g. when the style changes,
         so that the old style's strokes do not linger). Call it from blend's thread."""
         self._prev_out = None
-        self.weights = []  # the weight each blended frame got (for benchmarks)
+        # The weight each of the last blended frames got (benchmarks, tests); bounded,
+        # as a camera session may run for days.
+        self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)
 
     def prepare(self, input_rgb: np.ndarray) -> tuple[np.ndarray, Motion | None]:
         """(the frame to give the network, the motion for `blend`; None: nothing to blend
