@@ -187,6 +187,10 @@ class StyleWorker:
         # Every stylizer has the same work height, so the first one scales for all.
         for frame in inp:
             out.put((frame, self.first.prepare(frame.rgb, self.stabilizer)))
+            # The next camera frame is taken only once the network has this one:
+            # at most one prepared frame waits, so a slow network (the quality
+            # tier on a CPU) never has a second frame aging in line.
+            out.wait_empty()
 
     def network(self, controls: Controls, item):
         frame, prepared = item

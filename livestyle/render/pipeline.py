@@ -74,6 +74,14 @@ class Channel:
             self._cond.notify_all()
             return item
 
+    def wait_empty(self) -> None:
+        """Block until every item put has been taken; raises Closed when stopping."""
+        with self._cond:
+            while self._items:
+                if self.stop.is_set():
+                    raise Closed
+                self._cond.wait(_POLL_S)
+
     def close(self) -> None:
         with self._cond:
             self._closed = True

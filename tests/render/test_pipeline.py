@@ -90,6 +90,31 @@ def _feed(items, ch: Channel) -> None:
         ch.put(i)
 
 
+def test_wait_empty_returns_once_the_consumer_took_everything():
+    ch = Channel(2)
+    ch.put(1)
+    ch.put(2)
+    taken = []
+
+    def consume():
+        time.sleep(0.05)
+        taken.extend([ch.get(), ch.get()])
+
+    t = threading.Thread(target=consume)
+    t.start()
+    ch.wait_empty()
+    assert len(ch) == 0
+    t.join()
+    assert taken == [1, 2]
+    # Stopping wakes a waiter rather than leaving it blocked.
+    stop = threading.Event()
+    full = Channel(1, stop=stop)
+    full.put(0)
+    stop.set()
+    with pytest.raises(Closed):
+        full.wait_empty()
+
+
 def test_ordered_map_keeps_input_order_with_several_workers():
     import random
 
