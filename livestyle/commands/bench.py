@@ -286,10 +286,11 @@ def bench_stability(args) -> dict:
         frames = read_frames(clip)
         flows = input_flows(frames)  # once per clip, shared by every mode
         row = {"clip": clip.name, "frames": len(frames), "input": round(warping_error(frames, frames, flows), 5)}
+        raw = [st(f) for f in frames]
         for mode in ("off", "blend", "flow"):
-            # The network runs again for each mode: the stabilizer pre-filters its input.
+            # The network runs again for each stabilizing mode: the stabilizer pre-filters its input.
             stab = make_stabilizer(mode, _strength(args), st.device, args.flow)
-            outs = [st(f, stab) for f in frames]
+            outs = raw if mode == "off" else [st(f, stab) for f in frames]
             row[mode] = round(warping_error(frames, outs, flows), 5)
             if metric is not None:
                 picks = range(0, len(frames), max(1, len(frames) // 4))
