@@ -19,6 +19,7 @@ wherever a `Stabilizer` is used, e.g. the stability benchmark.
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -49,7 +50,6 @@ class DeviceStabilizer(StabilizerSettings):
         self.reset()
 
     def reset(self) -> None:
-        self._prev_small = None
         self.cuts = 0
         self.reset_output()
 
@@ -136,13 +136,21 @@ class DeviceStabilizer(StabilizerSettings):
         return out.round_().clamp_(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous()
 
 
+@lru_cache(maxsize=8)
+def _gaussian_kernel(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """The 1-D Gaussian of TEXTURE_SIGMA with OpenCV's size for float images; built once
+    per device, not per frame."""
+    size = int(round(TEXTURE_SIGMA * 8 + 1)) | 1
+    x = torch.arange(size, device=device, dtype=dtype) - size // 2
+    k = torch.exp(-x * x / (2 * TEXTURE_SIGMA ** 2))
+    return k / k.sum()
+
+
 def _high_pass(gray: torch.Tensor) -> torch.Tensor:
     """gray minus its Gaussian blur (sigma TEXTURE_SIGMA), as stabilize._high_pass:
     OpenCV's kernel size for float images and its reflect-101 border."""
-    size = int(round(TEXTURE_SIGMA * 8 + 1)) | 1
-    x = torch.arange(size, device=gray.device, dtype=gray.dtype) - size // 2
-    k = torch.exp(-x * x / (2 * TEXTURE_SIGMA ** 2))
-    k = k / k.sum()
+    k = _gaussian_kernel(gray.device, gray.dtype)
+    size = k.numel()
     g = gray.reshape(1, 1, *gray.shape[-2:])
     r = size // 2
     blur = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, size))

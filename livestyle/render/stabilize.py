@@ -129,6 +129,14 @@ def texture_keeping_weight(a: float, b: float, c: float, strength: float,
     return float(min(strength, max(floor, (-b - np.sqrt(disc)) / c)))
 
 
+def _mix(a: np.ndarray, b: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+    """(1 - weight) * a + weight * b on uint8 frames, weight a scalar or a per-pixel map,
+    with OpenCV's SIMD loops (no float frames)."""
+    if isinstance(weight, float):
+        return cv2.addWeighted(b, weight, a, 1.0 - weight, 0.0)
+    return cv2.blendLinear(a, b, 1.0 - weight, weight)
+
+
 def _high_pass(gray: np.ndarray) -> np.ndarray:
     """gray minus its Gaussian blur, in place (fresh frame-sized arrays cost page faults)."""
     return np.subtract(gray, cv2.GaussianBlur(gray, (0, 0), TEXTURE_SIGMA), out=gray)
@@ -159,6 +167,11 @@ class StabilizerSettings:
     @property
     def active(self) -> bool:
         return self.mode != "off" and self.strength > 0
+
+    def stabilize_painted(self, inputs, painted) -> list:
+        """Outputs painted already (benchmarks, tests), stabilized in order; the network
+        input that `prepare` returns goes unused, so there is no pre-filter here."""
+        return [self.blend(out, self.prepare(frame)[1]) for frame, out in zip(inputs, painted)]
 
 
 class Stabilizer(StabilizerSettings):
@@ -209,8 +222,7 @@ class Stabilizer(StabilizerSettings):
         if self.prefilter > 0:
             warped_in = cv2.remap(prev_in, motion.map_x, motion.map_y, PREFILTER_INTERPOLATION,
                                   borderMode=cv2.BORDER_REPLICATE)
-            weight = motion.trust * self.prefilter
-            input_rgb = cv2.blendLinear(input_rgb, warped_in, 1.0 - weight, weight)
+            input_rgb = _mix(input_rgb, warped_in, motion.trust * self.prefilter)
             self._prev_in = input_rgb  # recursive, like the output blend
         return input_rgb, motion
 
@@ -226,12 +238,7 @@ class Stabilizer(StabilizerSettings):
                                borderMode=cv2.BORDER_REPLICATE)
         k = self._weight(styled_rgb, warped, motion.trust)
         self.weights.append(k)
-        weight = motion.trust * k
-        if isinstance(weight, float):
-            out = cv2.addWeighted(warped, weight, styled_rgb, 1.0 - weight, 0.0)
-        else:
-            # out = (1 - weight) * styled + weight * warped, on uint8 with SIMD (no float frames).
-            out = cv2.blendLinear(styled_rgb, warped, 1.0 - weight, weight)
+        out = _mix(styled_rgb, warped, motion.trust * k)
         self._prev_out = out
         return out
 

@@ -32,11 +32,6 @@ def shimmer(frames, amount=40):
             for f in frames]
 
 
-def stabilize(stab, frames, styled):
-    """Outputs painted already, stabilized (the CPU stabilizer's pre-filtered input goes unused)."""
-    return [stab.blend(o, stab.prepare(f)[1]) for f, o in zip(frames, styled)]
-
-
 def gray(rgb, dtype=torch.float32):
     return torch.from_numpy(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)).to(dtype)
 
@@ -85,8 +80,8 @@ def test_warping_error_close_to_the_cpu_stabilizer():
     off = warping_error(frames, styled)
     cpu = Stabilizer("flow", 0.6)
     dev = DeviceStabilizer("flow", 0.6, device="cpu")
-    on_cpu = warping_error(frames, stabilize(cpu, frames, styled))
-    on_dev = warping_error(frames, stabilize(dev, frames, styled))
+    on_cpu = warping_error(frames, cpu.stabilize_painted(frames, styled))
+    on_dev = warping_error(frames, dev.stabilize_painted(frames, styled))
     assert on_dev < 0.6 * off, (on_dev, off)
     assert on_dev < 1.1 * on_cpu, (on_dev, on_cpu)
     # The same per-frame weights (the texture each keeps), within the flows' differences.
@@ -98,10 +93,10 @@ def test_numpy_in_numpy_out_and_tensor_in_tensor_out():
     styled = shimmer(frames)
     s = DeviceStabilizer(device="cpu")
     assert s.strength == DEFAULT_STRENGTH and s.mode == "flow"
-    outs = stabilize(s, frames, styled)
+    outs = s.stabilize_painted(frames, styled)
     assert all(isinstance(o, np.ndarray) and o.dtype == np.uint8 and o.shape == frames[0].shape for o in outs)
     t = DeviceStabilizer(device="cpu")
-    touts = stabilize(t, [torch.from_numpy(f) for f in frames], [torch.from_numpy(o) for o in styled])
+    touts = t.stabilize_painted([torch.from_numpy(f) for f in frames], [torch.from_numpy(o) for o in styled])
     assert all(isinstance(o, torch.Tensor) and o.dtype == torch.uint8 and o.shape == (96, 128, 3) for o in touts)
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(outs, touts))
 
@@ -110,7 +105,7 @@ def test_flow_at_lower_resolution_than_the_frame():
     big = [cv2.resize(f, (256, 192), interpolation=cv2.INTER_LINEAR) for f in panning_clip(4)]
     styled = shimmer(big)
     cpu, dev = Stabilizer("flow", flow_width=128), DeviceStabilizer("flow", flow_width=128, device="cpu")
-    a, b = stabilize(cpu, big, styled)[-1], stabilize(dev, big, styled)[-1]
+    a, b = cpu.stabilize_painted(big, styled)[-1], dev.stabilize_painted(big, styled)[-1]
     assert b.shape == big[0].shape
     assert np.abs(a.astype(np.int16) - b).mean() < 3.0
 
@@ -118,23 +113,23 @@ def test_flow_at_lower_resolution_than_the_frame():
 def test_scene_cut_resets_and_off_is_identity():
     frames = panning_clip(4)
     s = DeviceStabilizer("flow", 0.9, device="cpu")
-    stabilize(s, frames[:1], frames[:1])
+    s.stabilize_painted(frames[:1], frames[:1])
     black = np.zeros_like(frames[0])
-    out = stabilize(s, [black], [black])[0]
+    out = s.stabilize_painted([black], [black])[0]
     assert s.cuts == 1 and np.array_equal(out, black)
     s.reset()
     assert s.cuts == 0
     off = DeviceStabilizer("off", device="cpu")
-    assert stabilize(off, [frames[1]], [frames[2]])[0] is frames[2]
+    assert off.stabilize_painted([frames[1]], [frames[2]])[0] is frames[2]
     styled = torch.from_numpy(frames[2])
-    assert stabilize(off, [torch.from_numpy(frames[1])], [styled])[0] is styled
+    assert off.stabilize_painted([torch.from_numpy(frames[1])], [styled])[0] is styled
 
 
 def test_blend_mode_averages():
     a = torch.full((32, 32, 3), 100, dtype=torch.uint8)
     b = torch.full((32, 32, 3), 110, dtype=torch.uint8)
     s = DeviceStabilizer("blend", 0.5, device="cpu")
-    assert abs(int(stabilize(s, [a, a], [a, b])[1][0, 0, 0]) - 105) <= 1
+    assert abs(int(s.stabilize_painted([a, a], [a, b])[1][0, 0, 0]) - 105) <= 1
 
 
 def test_rejects_unknown_mode():

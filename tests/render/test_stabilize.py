@@ -6,11 +6,6 @@ from livestyle.bench.metrics import warping_error
 from livestyle.render.stabilize import Stabilizer, texture_keeping_weight
 
 
-def stabilize(stab, frames, styled):
-    """Outputs painted already, stabilized (prepare's pre-filtered input goes unused)."""
-    return [stab.blend(o, stab.prepare(f)[1]) for f, o in zip(frames, styled)]
-
-
 def panning_clip(n=10, h=96, w=128, step=2):
     rng = np.random.default_rng(0)
     big = rng.integers(0, 255, (h // 4, (w + n * step) // 4, 3)).astype(np.uint8)
@@ -31,7 +26,7 @@ def test_flow_stabilization_reduces_warping_error():
     frames = panning_clip()
     styled = shimmer(frames)
     off = warping_error(frames, styled)
-    stab = stabilize(Stabilizer("flow", 0.6), frames, styled)
+    stab = Stabilizer("flow", 0.6).stabilize_painted(frames, styled)
     on = warping_error(frames, stab)
     assert warping_error(frames, frames) < 0.05 * off  # the input itself is the floor
     assert on < 0.6 * off, (on, off)
@@ -40,7 +35,7 @@ def test_flow_stabilization_reduces_warping_error():
 def test_scene_cut_resets_and_off_is_identity():
     frames = panning_clip(4)
     s = Stabilizer("flow", 0.9)
-    stabilize(s, frames[:1], frames[:1])
+    s.stabilize_painted(frames[:1], frames[:1])
     black = np.zeros_like(frames[0])
     x, motion = s.prepare(black)
     assert s.cuts == 1 and motion is None and x is black
@@ -54,7 +49,7 @@ def test_blend_mode_averages():
     a = np.full((32, 32, 3), 100, np.uint8)
     b = np.full((32, 32, 3), 110, np.uint8)
     s = Stabilizer("blend", 0.5)
-    stabilize(s, [a], [a])
+    s.stabilize_painted([a], [a])
     x, motion = s.prepare(a)
     assert x is a  # no flow, no pre-filter
     assert abs(int(s.blend(b, motion)[0, 0, 0]) - 105) <= 1  # flat frames lose no texture: the full 0.5
@@ -99,8 +94,8 @@ def test_texture_keeping_weight_keeps_that_much_texture():
 def test_blend_weight_is_high_for_aligned_strokes_and_low_for_redrawn_ones():
     frames = panning_clip(6)
     aligned, redrawn = Stabilizer("flow", 0.85), Stabilizer("flow", 0.85)
-    stabilize(aligned, frames, frames)  # the same strokes, moving with the scene
-    stabilize(redrawn, frames, shimmer(frames, 60))  # new strokes every frame
+    aligned.stabilize_painted(frames, frames)  # the same strokes, moving with the scene
+    redrawn.stabilize_painted(frames, shimmer(frames, 60))  # new strokes every frame
     assert min(aligned.weights) == 0.85
     assert max(redrawn.weights) < 0.6 and len(redrawn.weights) == 5
 
@@ -120,7 +115,7 @@ def test_prefilter_steadies_the_network_input():
 def test_reset_output_keeps_the_input_side():
     frames = panning_clip(3)
     s = Stabilizer("flow")
-    stabilize(s, frames[:2], frames[:2])
+    s.stabilize_painted(frames[:2], frames[:2])
     s.reset_output()
     x, motion = s.prepare(frames[2])
     assert motion is not None and x is not frames[2]  # flow and pre-filter go on
