@@ -1,16 +1,14 @@
 """The temporal stabilizer of stabilize.py, on the device the frames live on.
 
-Same semantics as `stabilize.Stabilizer` (flow-warped previous output blended
-in where the warp is trustworthy, with the per-frame weight that keeps the
-strokes, reset on scene cuts, `blend` and `off` modes), but every step is a
-torch op: the flow is `torch_flow.dense_flow` instead of OpenCV DIS, the warps
-are grid_sample. One difference: it does not pre-filter the network's input
-(`prepare` hands the frame on as it is and the whole work happens in
-`blend`), because the input reaches the network as a numpy frame that the
-network uploads itself. On CUDA a frame that the
-network painted on the GPU is stabilized there before the one download,
-instead of being downloaded, stabilized on the CPU (~11 ms of DIS at 720p) and
-kept in two places.
+Same semantics as `stabilize.Stabilizer` (the input pre-filter in `prepare`;
+in `blend` the flow-warped previous output blended in where the warp is
+trustworthy, with the per-frame weight that keeps the strokes; reset on scene
+cuts; `blend` and `off` modes), but every step is a torch op: the flow is
+`torch_flow.dense_flow` instead of OpenCV DIS, the warps are grid_sample.
+On CUDA the frame is uploaded once, in `prepare`; the network takes the
+pre-filtered tensor where it is, paints on the GPU, and its output is
+stabilized there before the one download, instead of being downloaded,
+stabilized on the CPU (~11 ms of DIS at 720p) and kept in two places.
 
 Frames are uint8 (H, W, 3) tensors; numpy arrays are accepted too (moved to
 the stabilizer's device, the result comes back as numpy), so it drops in
@@ -20,13 +18,14 @@ from __future__ import annotations
 
 from collections import deque
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, TEXTURE_SIGMA, WEIGHTS_KEPT,
-                        StabilizerSettings, texture_keeping_weight)
+from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, PREFILTER_STRENGTH, TEXTURE_SIGMA,
+                        WEIGHTS_KEPT, StabilizerSettings, texture_keeping_weight)
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
 
 # Grey, flow, weights and the blend. float32 on every device: at the flow's 640 px
@@ -35,67 +34,104 @@ from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, wa
 DTYPE = torch.float32
 
 
+class DeviceMotion(NamedTuple):
+    """stabilize.Motion on a device: the backward flow at the frame's size, (1, 2, H, W)
+    in pixels (None: no flow, `blend` mode), and the trust in its warp, (1, 1, H, W)
+    in 0..1 (a float for `blend` mode)."""
+    flow: torch.Tensor | None
+    trust: torch.Tensor | float
+
+
 class DeviceStabilizer(StabilizerSettings):
+    """prepare(input) -> (network input, motion) before the network, blend(styled,
+    motion) -> frame after it, as stabilize.Stabilizer, in torch on the frames' device."""
     # A network's output may stay on its device (Stylizer.run_network(on_device=True)).
     takes_tensors = True
 
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
-                 device: torch.device | str | None = None):
+                 prefilter: float = PREFILTER_STRENGTH, device: torch.device | str | None = None):
         """device: where numpy frames are moved to (default: CUDA when available, else
         the CPU); tensor frames are stabilized where they are."""
-        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold)
+        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold, prefilter)
         self.device = torch.device(device) if device is not None else torch.device(
             "cuda" if torch.cuda.is_available() else "cpu")
         self.reset()
 
     def reset(self) -> None:
+        self._prev_small = None  # prepare's state
+        self._prev_in = None
         self.cuts = 0
         self.reset_output()
 
     def reset_output(self) -> None:
-        # Every step happens in blend, so the input side goes too.
-        self._prev_small = None
+        """Forget the previous output only (blend's state), as Stabilizer.reset_output."""
         self._prev_out = None
         self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)  # as Stabilizer.weights
 
     def prepare(self, input_rgb):
-        """(the frame for the network, unchanged; what `blend` needs: the frame itself)."""
-        return input_rgb, (input_rgb if self.active else None)
+        """(the frame for the network, pre-filtered as Stabilizer.prepare does; the motion
+        for `blend`, None: nothing to blend with, a first frame or a scene cut).
 
-    def blend(self, styled_rgb, motion):
+        A numpy frame on a CPU stabilizer comes back as numpy; otherwise the frame comes
+        back as a uint8 (H, W, 3) tensor on the stabilizer's device (a tensor's own
+        device), which Stylizer.network_rgb takes without another upload."""
+        if not self.active:
+            return input_rgb, None
+        frame = _on(input_rgb, self.device)
+        out, motion = self._prepare(frame)
+        if isinstance(input_rgb, np.ndarray) and out.device.type == "cpu":
+            return (input_rgb if out is frame else out.numpy()), motion
+        return out, motion
+
+    def blend(self, styled_rgb, motion: DeviceMotion | None):
         """The stabilized styled frame: uint8 (H, W, 3), a tensor on the styled frame's
-        device for a tensor, numpy for numpy. `motion` is prepare's: the input frame,
-        moved to the styled tensor's device, or to the stabilizer's when both are numpy."""
-        if motion is None:
-            return styled_rgb
+        device for a tensor, numpy for numpy (stabilized on the stabilizer's device)."""
         as_numpy = isinstance(styled_rgb, np.ndarray)
-        device = self.device if as_numpy else styled_rgb.device
-        out = self._stabilize(_on(motion, device), _on(styled_rgb, device))
+        styled = _on(styled_rgb, self.device if as_numpy else styled_rgb.device)
+        prev_out = self._prev_out
+        self._prev_out = styled
+        if motion is None or prev_out is None or prev_out.shape != styled.shape:
+            return styled_rgb
+        out = self._blend(styled, prev_out, motion)
+        self._prev_out = out
         return out.cpu().numpy() if as_numpy else out
 
     @torch.inference_mode()
-    def _stabilize(self, input_rgb: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
-        small = resize_to_width(rgb_to_gray(input_rgb, DTYPE), self.flow_width)
-        prev_small, prev_out = self._prev_small, self._prev_out
-        self._prev_small = small
-        if prev_out is None or prev_out.shape != styled.shape or prev_small.shape != small.shape:
-            self._prev_out = styled
-            return styled
+    def _prepare(self, frame: torch.Tensor) -> tuple[torch.Tensor, DeviceMotion | None]:
+        small = resize_to_width(rgb_to_gray(frame, DTYPE), self.flow_width)
+        prev_small, prev_in = self._prev_small, self._prev_in
+        self._prev_small, self._prev_in = small, frame
+        if prev_small is None or prev_small.shape != small.shape or prev_in.shape != frame.shape:
+            return frame, None
         # One device-to-host sync per frame: the cut decision is a branch in Python.
         if float((small - prev_small).abs().mean()) > self.cut_threshold:
             self.cuts += 1
-            self._prev_out = styled
-            return styled
+            return frame, None
         if self.mode == "blend" or min(small.shape[-2:]) < MIN_FLOW_SIDE:
-            warped, trust = prev_out.permute(2, 0, 1).unsqueeze(0), 1.0
+            return frame, DeviceMotion(None, 1.0)
+        motion = self._motion(small, prev_small, frame.shape[:2])
+        if self.prefilter > 0:
+            # Bilinear, as stabilize.PREFILTER_INTERPOLATION; recursive, as the output blend.
+            warped_in = warp(_nchw(prev_in), motion.flow, mode="bilinear")
+            frame = _mix(frame, warped_in, motion.trust * self.prefilter)
+            self._prev_in = frame
+        return frame, motion
+
+    @torch.inference_mode()
+    def _blend(self, styled: torch.Tensor, prev_out: torch.Tensor, motion: DeviceMotion) -> torch.Tensor:
+        flow, trust = motion
+        prev = _nchw(prev_out)
+        if flow is None:
+            warped = prev
         else:
-            warped, trust = self._warp_and_trust(small, prev_small, prev_out, styled.shape[:2])
+            # Nearest-pixel warp of the previous output (stabilize.py, WARP_INTERPOLATION).
+            flow = flow.to(styled.device)
+            trust = trust.to(styled.device)
+            warped = warp(prev, flow, mode="nearest")
         k = self._weight(styled, warped, trust)
         self.weights.append(k)
-        out = self._blend(styled, warped, trust * k)
-        self._prev_out = out
-        return out
+        return _mix(styled, warped, trust * k)
 
     def _weight(self, styled: torch.Tensor, warped: torch.Tensor, trust) -> float:
         # stabilize.Stabilizer._weight: the high-pass energies on grey frames.
@@ -106,7 +142,7 @@ class DeviceStabilizer(StabilizerSettings):
         a, b, c = torch.stack([(hs * hs).sum(), (hs * hd).sum(), (hd * hd).sum()]).tolist()
         return texture_keeping_weight(a, b, c, self.strength)
 
-    def _warp_and_trust(self, small, prev_small, prev_out, size):
+    def _motion(self, small, prev_small, size) -> DeviceMotion:
         flow = dense_flow(small, prev_small)
         # Occlusion/unreliable flow: the warped previous input does not match the current one.
         err = (warp(prev_small, flow) - small).abs()
@@ -123,17 +159,21 @@ class DeviceStabilizer(StabilizerSettings):
             # are the full-frame grid plus the flow resized and scaled the same way.
             flow = scale_flow(flow, (h, w))
             trust = F.interpolate(trust, size=(h, w), mode="bilinear", align_corners=False)
-        # Nearest-pixel warp of the previous output (stabilize.py, WARP_INTERPOLATION).
-        prev = prev_out.permute(2, 0, 1).unsqueeze(0)
-        warped = warp(prev.to(flow.dtype), flow, mode="nearest")
-        return warped, trust
+        return DeviceMotion(flow, trust)
 
-    @staticmethod
-    def _blend(styled: torch.Tensor, warped: torch.Tensor, weight: torch.Tensor | float) -> torch.Tensor:
-        # out = (1 - weight) * styled + weight * warped, rounded like cv2.blendLinear.
-        s = styled.permute(2, 0, 1).unsqueeze(0).to(DTYPE)
-        out = s + weight * (warped.to(DTYPE) - s)
-        return out.round_().clamp_(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous()
+
+def _nchw(frame: torch.Tensor) -> torch.Tensor:
+    """A (H, W, 3) frame as a (1, 3, H, W) view."""
+    return frame.permute(2, 0, 1).unsqueeze(0)
+
+
+def _mix(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor | float) -> torch.Tensor:
+    """(1 - weight) * a + weight * b as a uint8 (H, W, 3) frame, rounded like
+    cv2.blendLinear: a a uint8 (H, W, 3) frame, b (1, 3, H, W) of any dtype, weight
+    a float or (1, 1, H, W)."""
+    s = _nchw(a).to(DTYPE)
+    out = s + weight * (b.to(DTYPE) - s)
+    return out.round_().clamp_(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous()
 
 
 @lru_cache(maxsize=8)

@@ -37,8 +37,9 @@ import numpy as np
 MODES = ("off", "blend", "flow")
 # Which optical flow the `flow` mode uses: OpenCV's DIS on the CPU (7-10 ms at
 # 640 px), or torch_flow's Lucas-Kanade on the frames' own device
-# (device_stabilizer.py: 46-55 ms on one CPU thread, so only where the frames
-# already are on a GPU). auto: torch on CUDA, DIS elsewhere.
+# (benchmarks/device_stabilizer.py: the whole torch stabilizer takes 77-100 ms
+# per 854x480 frame on one CPU thread, the DIS one 16-18 ms, so torch only where
+# the frames already are on a GPU). auto: torch on CUDA, DIS elsewhere.
 FLOWS = ("auto", "dis", "torch")
 # The most weight the previous stylized frame gets (`--stabilize-strength`);
 # each frame gets less where that would cost its strokes (KEEP_TEXTURE). With
@@ -155,11 +156,13 @@ class StabilizerSettings:
     """The settings every stabilizer shares (this module's on the CPU, device_stabilizer's in torch)."""
 
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
-                 cut_threshold: float = 40.0, occlusion_threshold: float = 20.0):
+                 cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
+                 prefilter: float = PREFILTER_STRENGTH):
         if mode not in MODES:
             raise ValueError(f"stabilize mode must be one of {MODES}")
         self.mode = mode
         self.strength = float(strength)
+        self.prefilter = float(prefilter)
         self.flow_width = flow_width
         self.cut_threshold = cut_threshold
         self.occlusion_threshold = occlusion_threshold
@@ -183,8 +186,7 @@ class Stabilizer(StabilizerSettings):
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
                  prefilter: float = PREFILTER_STRENGTH):
-        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold)
-        self.prefilter = float(prefilter)
+        super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold, prefilter)
         self._dis = make_dis() if mode == "flow" else None
         self._grid = None
         self.reset()

@@ -11,6 +11,7 @@ import time
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .engines import OpenVINOEngine, pick_engine
 from ..nets.model_io import load_network
@@ -92,34 +93,41 @@ class Stylizer:
         return cls(load_network(path), device, name, engine)
 
     @torch.inference_mode()
-    def network_rgb(self, rgb: np.ndarray, on_device: bool = False):
+    def network_rgb(self, rgb, on_device: bool = False):
         """The raw network output for one RGB uint8 frame (same size): numpy, or with
         `on_device` on a GPU a uint8 (H, W, 3) tensor left there for a stabilizer
-        that works on the device (one download after it instead of before)."""
+        that works on the device (one download after it instead of before).
+        `rgb`: numpy, or a uint8 (H, W, 3) tensor (a device stabilizer's pre-filtered
+        frame, already uploaded), padded and converted where it is."""
         clock = self.clock
         t = time.perf_counter() if clock else 0.0
         h, w = rgb.shape[:2]
         left, right, top, bottom = pad_amounts(h, w, self.multiple, self.border)
-        # Pad the uint8 frame with OpenCV (BORDER_REFLECT_101 is torch's "reflect"): 4x
-        # fewer bytes than padding the float tensor, and no layout copy afterwards.
-        # Replicate when the frame is too small to reflect.
-        if top or bottom or left or right:
-            small = max(top, bottom) >= h or max(left, right) >= w
-            padded = cv2.copyMakeBorder(rgb, top, bottom, left, right,
-                                        cv2.BORDER_REPLICATE if small else cv2.BORDER_REFLECT_101)
+        # Frames too small to reflect are padded by replicating their edges.
+        small = max(top, bottom) >= h or max(left, right) >= w
+        if isinstance(rgb, torch.Tensor) and self._openvino is None:
+            x = self._tensor_input(rgb, (left, right, top, bottom), small)
         else:
-            padded = np.ascontiguousarray(rgb)
-        if self._openvino is not None:
-            return self._network_openvino(padded, top, left, h, w)
-        # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
-        if self.device.type == "cpu":
-            # One fused numpy pass (uint8 -> scaled float32) is ~5x faster than torch's convert-then-scale.
-            x = torch.from_numpy(np.multiply(padded, np.float32(1.0 / 255.0), dtype=np.float32))
-            x = x.permute(2, 0, 1).unsqueeze(0)
-        else:
-            # Upload the 4x smaller uint8 frame, convert on the device.
-            x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
-            x = x.to(self.dtype).mul_(1.0 / 255.0)
+            if isinstance(rgb, torch.Tensor):
+                rgb = rgb.cpu().numpy()
+            # Pad the uint8 frame with OpenCV (BORDER_REFLECT_101 is torch's "reflect"): 4x
+            # fewer bytes than padding the float tensor, and no layout copy afterwards.
+            if top or bottom or left or right:
+                padded = cv2.copyMakeBorder(rgb, top, bottom, left, right,
+                                            cv2.BORDER_REPLICATE if small else cv2.BORDER_REFLECT_101)
+            else:
+                padded = np.ascontiguousarray(rgb)
+            if self._openvino is not None:
+                return self._network_openvino(padded, top, left, h, w)
+            # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
+            if self.device.type == "cpu":
+                # One fused numpy pass (uint8 -> scaled float32) is ~5x faster than torch's convert-then-scale.
+                x = torch.from_numpy(np.multiply(padded, np.float32(1.0 / 255.0), dtype=np.float32))
+                x = x.permute(2, 0, 1).unsqueeze(0)
+            else:
+                # Upload the 4x smaller uint8 frame, convert on the device.
+                x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+                x = x.to(self.dtype).mul_(1.0 / 255.0)
         if clock:
             t = self._mark("to_tensor", t)
         y = self.net(x)
@@ -138,6 +146,14 @@ class Stylizer:
         if clock:
             self._mark("from_tensor", t)
         return out
+
+    def _tensor_input(self, rgb: torch.Tensor, pads: tuple[int, int, int, int], small: bool) -> torch.Tensor:
+        """The network's input for a uint8 (H, W, 3) tensor: converted on its device (moved
+        to the network's first if need be), then padded as the numpy path pads."""
+        x = rgb.to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0).to(self.dtype).mul_(1.0 / 255.0)
+        if any(pads):
+            x = F.pad(x, pads, mode="replicate" if small else "reflect")
+        return x.contiguous(memory_format=torch.channels_last)
 
     def _network_openvino(self, padded: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
         clock = self.clock
@@ -167,9 +183,10 @@ class Stylizer:
     # The three steps of __call__, for pipelines that run them on separate threads:
     # prepare in frame order, the network on one or more workers, finish (stabilize,
     # rescale, blend) in frame order on a thread of its own.
-    def prepare(self, rgb: np.ndarray, stabilizer=None) -> tuple[np.ndarray, object]:
+    def prepare(self, rgb: np.ndarray, stabilizer=None) -> tuple[object, object]:
         """(the frame at work height as the network should see it, what the stabilizer's
-        blend needs later): the stabilizer's `prepare`, which must see frames in order."""
+        blend needs later): the stabilizer's `prepare`, which must see frames in order
+        (a device stabilizer's frame is a tensor on its device, see network_rgb)."""
         h, w = rgb.shape[:2]
         small = rgb
         if 0 < self.work_height < h:
@@ -183,7 +200,7 @@ class Stylizer:
             self.clock.add("flow", time.perf_counter() - t)
         return prepared
 
-    def run_network(self, prepared: tuple[np.ndarray, object], on_device: bool = False) -> tuple[object, object]:
+    def run_network(self, prepared: tuple[object, object], on_device: bool = False) -> tuple[object, object]:
         """(the network's output for prepare's frame, see network_rgb for on_device;
         the stabilizer's motion, passed on)."""
         frame, motion = prepared

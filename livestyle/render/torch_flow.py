@@ -174,9 +174,19 @@ def _lk_level(cur: torch.Tensor, prev: torch.Tensor, flow: torch.Tensor, iterati
     return flow
 
 
-def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int = 5, iterations: int = 3,
-               window: int = 9, regularization: float = 1.0, smoothing: int = 9, max_step: float = 2.0,
-               min_side: int = 12) -> torch.Tensor:
+def _smooth(flow: torch.Tensor, cur: torch.Tensor, prev: torch.Tensor, size: int, fit: float) -> torch.Tensor:
+    """Box-smooth the flow, each pixel weighted by how well its own flow fits,
+    1 / (1 + (|prev warped - cur| / fit)^2) (normalized convolution): where the warp
+    does not match (a motion boundary, an occlusion, a flat patch that slid) a pixel
+    lends its neighbours little of its flow, so the background's flow does not bleed
+    into a moving object's edge, nor the object's into the background."""
+    weight = ((warp(prev, flow) - cur) * (1.0 / fit)).square_().add_(1.0).reciprocal_()
+    return _box(flow * weight, size) / _box(weight, size)
+
+
+def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int = 5, iterations: int = 4,
+               window: int = 13, regularization: float = 1.0, smoothing: int = 17, fit: float = 4.0,
+               max_step: float = 2.0, min_side: int = 12) -> torch.Tensor:
     """Backward flow from cur to prev (for each pixel of cur, where it was in prev), in pixels.
 
     cur_gray, prev_gray: (H, W) -> (H, W, 2); or (N, 1, H, W) -> (N, 2, H, W). Grey
@@ -188,8 +198,9 @@ def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int =
     window: box window of the normal equations; regularization: added to the
     structure tensor's diagonal (squared grey levels per pixel), so a flat window
     keeps the coarser levels' flow instead of dividing noise by nothing;
-    smoothing: box filter of the flow after each level (0 or 1: none); max_step:
-    clamp of one step, pixels.
+    smoothing: box filter of the flow after each level (0 or 1: none), weighted by
+    each pixel's fit (see _smooth; fit: the residual in grey levels at which a
+    pixel's weight halves); max_step: clamp of one step, pixels.
 
     Defaults chosen with benchmarks/device_stabilizer.py (starry, five DAVIS-style
     clips at 854x480, flow at 640x360, warping error of the stabilized output
@@ -200,8 +211,14 @@ def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int =
     within 1% of 9; levels 4 1.15 (the fastest motion, ~30 px at 640, needs a
     40 px coarsest level), 6 as 5; iterations 2 1.02 / 0.98, 3 1.00 / 0.97, 5 no
     better; stopping one level short (solving at 320 px, upsampling) 1.05 / 1.01.
-    That is 5 levels x 3 iterations: per iteration one grid_sample, one box filter
-    and ~10 elementwise ops, ~250 small kernels per frame in all."""
+    Re-tuned on 2026-12-06 for the per-frame blend weight and the input
+    pre-filter (the app's pipeline, both stabilizers pre-filtering): the smoothing
+    weighted by each pixel's fit, window 13, smoothing 17 and 4 iterations took
+    the three worst clips from 1.16-1.22 to 1.04-1.13. What is left is a
+    large motion of a weakly textured region that Lucas-Kanade misses (a panned
+    road); the table and the variants that did not help are in docs/benchmarks.md.
+    That is 5 levels x 4 iterations: per iteration one grid_sample, one box filter
+    and ~10 elementwise ops, ~330 small kernels per frame in all."""
     single = cur_gray.dim() == 2
     cur = cur_gray[None, None] if single else cur_gray
     prev = prev_gray[None, None] if single else prev_gray
@@ -215,5 +232,5 @@ def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int =
             flow = scale_flow(flow, c.shape[-2:])
         flow = _lk_level(c, p, flow, iterations, window, regularization, max_step)
         if smoothing > 1:
-            flow = _box(flow, smoothing)
+            flow = _smooth(flow, c, p, smoothing, fit)
     return flow[0].permute(1, 2, 0) if single else flow

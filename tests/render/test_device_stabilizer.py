@@ -135,3 +135,40 @@ def test_blend_mode_averages():
 def test_rejects_unknown_mode():
     with pytest.raises(ValueError):
         DeviceStabilizer("median")
+
+
+def test_prefilter_steadies_the_network_input_as_the_cpu_one_does():
+    frames = panning_clip(8)
+    noisy = shimmer(frames, 10)  # camera noise over a pan
+    cpu, dev = Stabilizer("flow"), DeviceStabilizer("flow", device="cpu")
+    on_cpu = [cpu.prepare(f)[0] for f in noisy]
+    on_dev = [dev.prepare(f)[0] for f in noisy]
+    assert on_dev[0] is noisy[0]  # nothing to blend with yet: handed on as it came
+    assert all(isinstance(x, np.ndarray) and x.dtype == np.uint8 for x in on_dev)
+    assert warping_error(frames, on_dev) < 0.6 * warping_error(frames, noisy)
+    assert warping_error(frames, on_dev) < 1.1 * warping_error(frames, on_cpu)
+    # Without it the input passes through.
+    off = DeviceStabilizer("flow", prefilter=0.0, device="cpu")
+    assert all(off.prepare(f)[0] is f for f in noisy)
+
+
+def test_a_tensor_frame_is_prepared_where_it_is():
+    frames = [torch.from_numpy(f) for f in panning_clip(3)]
+    s = DeviceStabilizer(device="cpu")
+    prepared = [s.prepare(f) for f in frames]
+    assert all(isinstance(x, torch.Tensor) and x.shape == (96, 128, 3) and x.dtype == torch.uint8
+               for x, _ in prepared)
+    _, motion = prepared[-1]
+    assert motion.flow.shape == (1, 2, 96, 128) and motion.trust.shape == (1, 1, 96, 128)
+    out = s.blend(frames[-1], motion)
+    assert isinstance(out, torch.Tensor) and out.shape == (96, 128, 3)
+
+
+def test_reset_output_keeps_the_input_side():
+    frames = panning_clip(3)
+    s = DeviceStabilizer(device="cpu")
+    s.stabilize_painted(frames[:2], frames[:2])
+    s.reset_output()
+    x, motion = s.prepare(frames[2])
+    assert motion is not None and x is not frames[2]  # flow and pre-filter go on
+    assert s.blend(frames[2], motion) is frames[2]  # nothing to blend with after the reset

@@ -50,6 +50,14 @@ def test_legacy_network_gets_a_border():
     assert Stylizer(legacy).border > 0
 
 
+def test_a_tensor_frame_gets_the_same_output_as_numpy():
+    # What a device stabilizer hands the network: its pre-filtered frame as a tensor.
+    st = Stylizer(random_net(0), engine="torch")
+    for h, w in ((37, 53), (8, 8)):  # reflected and (too small to reflect) replicated borders
+        f = gradient(h, w)
+        assert np.array_equal(st.network_rgb(torch.from_numpy(f)), st.network_rgb(f))
+
+
 def test_a_device_stabilizer_takes_the_output_as_a_tensor_and_the_caller_gets_numpy():
     import torch
 
