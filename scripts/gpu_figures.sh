@@ -33,6 +33,9 @@ timeout 90 python -m livestyle video "$CLIP" -o /tmp/out_x264.mp4 --tier quality
 step "4. camera-like $SIZE from a 60 frames/s source (bench pipeline: file run per stage, then live)"
 timeout 120 python -m livestyle bench pipeline --device "$DEVICE" --size "$SIZE" --fps 60 --clip "$CLIP" \
     --seconds "$SECONDS_LIVE" 2>&1 | tail -12 | tee -a "$LOG"
-step "5. the torch stabilizer on the device against DIS (warping error, ms per frame)"
-timeout 120 python benchmarks/device_stabilizer.py --device "$DEVICE" 2>&1 | tail -8 | tee -a "$LOG"
+step "5. the device stabilizer (torch flow; DIS flow on the CPU) against DIS (warping error, ms per frame)"
+timeout 150 python benchmarks/device_stabilizer.py --device "$DEVICE" --flows torch,dis 2>&1 | tail -9 | tee -a "$LOG"
+step "6. the file run of 4. with the DIS flow on the CPU (frames on the GPU) instead of the torch flow"
+timeout 60 python -m livestyle bench pipeline --device "$DEVICE" --size "$SIZE" --fps 60 --clip "$CLIP" \
+    --flow dis --seconds 2 2>&1 | tail -12 | tee -a "$LOG"
 ls -la "$OUT"

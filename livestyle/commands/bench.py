@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--soak", type=float, default=0.0, help="camera-like soak for this many seconds (memory growth)")
     p.add_argument("--stabilize", default="flow", choices=("off", "blend", "flow"))
     p.add_argument("--flow", default="auto", choices=FLOWS,
-                   help="pipeline (file run), stability: the stabilizer's optical flow (auto: torch on CUDA, OpenCV DIS elsewhere)")
+                   help="pipeline (file run), stability: the stabilizer's optical flow (auto: torch on CUDA, OpenCV DIS "
+                        "elsewhere; dis on CUDA: DIS on the CPU, the frames on the GPU)")
     p.add_argument("--stabilize-strength", type=float, default=None,
                    help="the most weight of the previous stylized frame (default: as for video/cam)")
     p.add_argument("--work-height", type=int, default=None,

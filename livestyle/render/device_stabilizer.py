@@ -25,8 +25,11 @@ import torch
 import torch.nn.functional as F
 
 from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, PREFILTER_STRENGTH, TEXTURE_SIGMA,
-                        WEIGHTS_KEPT, StabilizerSettings, texture_keeping_weight)
+                        WEIGHTS_KEPT, StabilizerSettings, make_dis, texture_keeping_weight)
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
+
+# Where the flow is computed: torch_flow on the device, or OpenCV DIS on the host.
+DEVICE_FLOWS = ("torch", "dis")
 
 # Grey, flow, weights and the blend. float32 on every device: at the flow's 640 px
 # a GPU's cost is kernel launches, not bytes, and the LK solve needs float32
@@ -50,17 +53,28 @@ class DeviceStabilizer(StabilizerSettings):
 
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
-                 prefilter: float = PREFILTER_STRENGTH, device: torch.device | str | None = None):
+                 prefilter: float = PREFILTER_STRENGTH, device: torch.device | str | None = None,
+                 flow: str = "torch"):
         """device: where numpy frames are moved to (default: CUDA when available, else
-        the CPU); tensor frames are stabilized where they are."""
+        the CPU); tensor frames are stabilized where they are.
+        flow: "torch" (torch_flow's Lucas-Kanade, on the device) or "dis" (OpenCV DIS on
+        the CPU, as stabilize.Stabilizer: only the small grey frames come down and the flow
+        goes up; the warps, the pre-filter and the blend stay on the device). DIS is the
+        steadier of the two (docs/benchmarks.md, twenty-first session) and costs a CPU
+        thread ~7-10 ms per frame."""
         super().__init__(mode, strength, flow_width, cut_threshold, occlusion_threshold, prefilter)
+        if flow not in DEVICE_FLOWS:
+            raise ValueError(f"flow must be one of {DEVICE_FLOWS}")
         self.device = torch.device(device) if device is not None else torch.device(
             "cuda" if torch.cuda.is_available() else "cpu")
+        self.flow = flow
+        self._dis = make_dis() if flow == "dis" and mode == "flow" else None
         self.reset()
 
     def reset(self) -> None:
         self._prev_small = None  # prepare's state
         self._prev_in = None
+        self._last_gray8 = None  # (small, its uint8 copy on the host) for DIS
         self.cuts = 0
         self.reset_output()
 
@@ -142,8 +156,20 @@ class DeviceStabilizer(StabilizerSettings):
         a, b, c = torch.stack([(hs * hs).sum(), (hs * hd).sum(), (hd * hd).sum()]).tolist()
         return texture_keeping_weight(a, b, c, self.strength)
 
+    def _dense_flow(self, small: torch.Tensor, prev_small: torch.Tensor) -> torch.Tensor:
+        """The backward flow (1, 2, h, w) from small to prev_small, by the chosen method."""
+        if self._dis is None:
+            return dense_flow(small, prev_small)
+        # DIS wants uint8 grey on the host; the previous frame's copy is kept from last time.
+        last = self._last_gray8
+        prev8 = last[1] if last is not None and last[0] is prev_small else _host_gray8(prev_small)
+        cur8 = _host_gray8(small)
+        self._last_gray8 = (small, cur8)
+        flow = torch.from_numpy(self._dis.calc(cur8, prev8, None))
+        return flow.to(small.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
+
     def _motion(self, small, prev_small, size) -> DeviceMotion:
-        flow = dense_flow(small, prev_small)
+        flow = self._dense_flow(small, prev_small)
         # Occlusion/unreliable flow: the warped previous input does not match the current one.
         err = (warp(prev_small, flow) - small).abs()
         trust = (1.0 - err * (1.0 / self.occlusion_threshold)).clamp_(min=0.0)
@@ -160,6 +186,11 @@ class DeviceStabilizer(StabilizerSettings):
             flow = scale_flow(flow, (h, w))
             trust = F.interpolate(trust, size=(h, w), mode="bilinear", align_corners=False)
         return DeviceMotion(flow, trust)
+
+
+def _host_gray8(gray: torch.Tensor) -> np.ndarray:
+    """A (1, 1, h, w) grey frame as uint8 (h, w) numpy, rounded on its device (4x fewer bytes to move)."""
+    return gray[0, 0].round().clamp_(0, 255).to(torch.uint8).cpu().numpy()
 
 
 def _nchw(frame: torch.Tensor) -> torch.Tensor:

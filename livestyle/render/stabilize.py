@@ -36,9 +36,10 @@ import numpy as np
 
 MODES = ("off", "blend", "flow")
 # Which optical flow the `flow` mode uses: OpenCV's DIS on the CPU (7-10 ms at
-# 640 px), or torch_flow's Lucas-Kanade on the frames' own device
-# (benchmarks/device_stabilizer.py: the whole torch stabilizer takes 77-100 ms
-# per 854x480 frame on one CPU thread, the DIS one 16-18 ms, so torch only where
+# 640 px; on a GPU the frames stay there and only the flow is computed on the
+# CPU, device_stabilizer.py), or torch_flow's Lucas-Kanade on the frames' own device
+# (benchmarks/device_stabilizer.py: the whole torch stabilizer takes 86-94 ms
+# per 854x480 frame on one CPU thread, the DIS one 15-17 ms, so torch only where
 # the frames already are on a GPU). auto: torch on CUDA, DIS elsewhere.
 FLOWS = ("auto", "dis", "torch")
 # The most weight the previous stylized frame gets (`--stabilize-strength`);
@@ -290,15 +291,17 @@ class Stabilizer(StabilizerSettings):
 
 
 def make_stabilizer(mode: str = "flow", strength: float = DEFAULT_STRENGTH, device="cpu", flow: str = "auto"):
-    """The stabilizer for frames painted on `device`: the DIS one (numpy frames), or
-    device_stabilizer.DeviceStabilizer (torch frames, stabilized where they are)."""
+    """The stabilizer for frames painted on `device`: device_stabilizer.DeviceStabilizer
+    (torch frames, stabilized where they are) on CUDA or with flow "torch", else the DIS
+    one (numpy frames). On CUDA, flow "dis" keeps the frames there and computes only the
+    flow on the CPU."""
     if flow not in FLOWS:
         raise ValueError(f"flow must be one of {FLOWS}")
     import torch  # late: this module is numpy and OpenCV only unless a device stabilizer is asked for
 
     device = torch.device(device)
-    if flow == "torch" or (flow == "auto" and device.type == "cuda"):
+    if flow == "torch" or device.type == "cuda":
         from .device_stabilizer import DeviceStabilizer
 
-        return DeviceStabilizer(mode, strength, device=device)
+        return DeviceStabilizer(mode, strength, device=device, flow="dis" if flow == "dis" else "torch")
     return Stabilizer(mode, strength)

@@ -54,12 +54,30 @@ def rgb_to_gray(rgb: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.
 
 
 def resize_to_width(img: torch.Tensor, width: int) -> torch.Tensor:
-    """An (N, C, H, W) image downscaled to `width` by area averaging (as cv2.INTER_AREA);
-    never upsampled."""
+    """An (N, C, H, W) image downscaled to `width` by area averaging, as cv2.INTER_AREA
+    (never upsampled): each output pixel averages the input span it covers, fractional
+    pixels at its ends weighted by their share, as two matrix products.
+
+    Not F.interpolate(mode="area"): for a ratio that is not a whole number (854 -> 640)
+    that averages whole input pixels over overlapping windows, a blur that moved the
+    grey frames 2.2 levels on average from OpenCV's; on a panned road DIS then lost the
+    road's motion, and the stabilizer's warping error rose 4% (docs/benchmarks.md)."""
     h, w = img.shape[-2:]
     if w <= width:
         return img
-    return F.interpolate(img, size=(max(1, round(h * width / w)), width), mode="area")
+    rows = _area_weights(h, max(1, round(h * width / w)), img.device, img.dtype)
+    cols = _area_weights(w, width, img.device, img.dtype)
+    return rows @ img @ cols.T
+
+
+@lru_cache(maxsize=16)
+def _area_weights(n_in: int, n_out: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(n_out, n_in): row j holds the share of each input pixel in [j * s, (j + 1) * s), / s."""
+    s = n_in / n_out
+    j = torch.arange(n_out, dtype=torch.float64)[:, None]
+    i = torch.arange(n_in, dtype=torch.float64)[None, :]
+    share = (torch.minimum((j + 1) * s, i + 1) - torch.maximum(j * s, i)).clamp_(min=0.0)
+    return (share / s).to(device, dtype)
 
 
 @lru_cache(maxsize=16)
@@ -184,7 +202,7 @@ def _smooth(flow: torch.Tensor, cur: torch.Tensor, prev: torch.Tensor, size: int
     return _box(flow * weight, size) / _box(weight, size)
 
 
-def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int = 5, iterations: int = 4,
+def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int = 5, iterations: int = 5,
                window: int = 13, regularization: float = 1.0, smoothing: int = 17, fit: float = 4.0,
                max_step: float = 2.0, min_side: int = 12) -> torch.Tensor:
     """Backward flow from cur to prev (for each pixel of cur, where it was in prev), in pixels.
@@ -202,7 +220,7 @@ def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int =
     each pixel's fit (see _smooth; fit: the residual in grey levels at which a
     pixel's weight halves); max_step: clamp of one step, pixels.
 
-    Defaults chosen with benchmarks/device_stabilizer.py (starry, five DAVIS-style
+    First chosen with benchmarks/device_stabilizer.py (starry, five DAVIS-style
     clips at 854x480, flow at 640x360, warping error of the stabilized output
     relative to DIS ultrafast's, worst clip / mean): smoothing 0 1.16 / 1.13,
     5 1.05 / 1.01, 9 1.02 / 0.98, 17 1.04 / 0.99 (the smoothed flow is what the
@@ -212,13 +230,14 @@ def dense_flow(cur_gray: torch.Tensor, prev_gray: torch.Tensor, *, levels: int =
     40 px coarsest level), 6 as 5; iterations 2 1.02 / 0.98, 3 1.00 / 0.97, 5 no
     better; stopping one level short (solving at 320 px, upsampling) 1.05 / 1.01.
     Re-tuned on 2026-12-06 for the per-frame blend weight and the input
-    pre-filter (the app's pipeline, both stabilizers pre-filtering): the smoothing
-    weighted by each pixel's fit, window 13, smoothing 17 and 4 iterations took
-    the three worst clips from 1.16-1.22 to 1.04-1.13. What is left is a
-    large motion of a weakly textured region that Lucas-Kanade misses (a panned
-    road); the table and the variants that did not help are in docs/benchmarks.md.
-    That is 5 levels x 4 iterations: per iteration one grid_sample, one box filter
-    and ~10 elementwise ops, ~330 small kernels per frame in all."""
+    pre-filter (the app's pipeline, both stabilizers pre-filtering), with grey
+    frames that match OpenCV's (resize_to_width): the smoothing weighted by each
+    pixel's fit, window 13, smoothing 17 and 5 iterations took the worst clips
+    from 1.16-1.22 to 1.05-1.09. What is left is a large motion of a weakly
+    textured region that Lucas-Kanade misses (a panned road); the table and the
+    variants that did not help are in docs/benchmarks.md.
+    That is 5 levels x 5 iterations: per iteration one grid_sample, one box filter
+    and ~10 elementwise ops, ~400 small kernels per frame in all."""
     single = cur_gray.dim() == 2
     cur = cur_gray[None, None] if single else cur_gray
     prev = prev_gray[None, None] if single else prev_gray

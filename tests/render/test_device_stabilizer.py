@@ -172,3 +172,29 @@ def test_reset_output_keeps_the_input_side():
     x, motion = s.prepare(frames[2])
     assert motion is not None and x is not frames[2]  # flow and pre-filter go on
     assert s.blend(frames[2], motion) is frames[2]  # nothing to blend with after the reset
+
+
+def test_dis_flow_on_the_device_matches_the_cpu_stabilizer():
+    # The same flow as stabilize.Stabilizer, the warps and blends in torch: the same outputs
+    # but for the grey frames' rounding (area resize before or after the grey conversion).
+    frames = panning_clip(6)
+    styled = shimmer(frames)
+    cpu, dev = Stabilizer("flow"), DeviceStabilizer("flow", device="cpu", flow="dis")
+    a, b = cpu.stabilize_painted(frames, styled), dev.stabilize_painted(frames, styled)
+    assert all(np.abs(x.astype(np.int16) - y).mean() < 1.0 for x, y in zip(a, b))
+    assert np.allclose(dev.weights, cpu.weights, atol=0.02)
+    c, d = Stabilizer("flow"), DeviceStabilizer("flow", device="cpu", flow="dis")
+    inputs_cpu, inputs_dev = [c.prepare(f)[0] for f in frames], [d.prepare(f)[0] for f in frames]
+    assert not np.array_equal(inputs_cpu[-1], frames[-1])  # pre-filtered
+    assert all(np.abs(x.astype(np.int16) - y).mean() < 1.0 for x, y in zip(inputs_cpu, inputs_dev))
+    with pytest.raises(ValueError):
+        DeviceStabilizer(flow="farneback")
+
+
+def test_resize_to_width_is_opencv_area():
+    frame = texture(96, 854 // 4 * 4 + 2)  # 856 -> 640: not a whole ratio
+    ref = cv2.resize(frame, (640, 72), interpolation=cv2.INTER_AREA).astype(np.float32)
+    x = torch.from_numpy(frame).permute(2, 0, 1).unsqueeze(0).float()
+    got = torch_flow.resize_to_width(x, 640)[0].permute(1, 2, 0).numpy()
+    assert got.shape == ref.shape and np.abs(got - ref).max() <= 1.0  # OpenCV rounds to uint8
+    assert torch_flow.resize_to_width(x, 1000) is x  # never upsampled

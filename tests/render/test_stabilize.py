@@ -66,8 +66,12 @@ def test_make_stabilizer_picks_the_flow_by_device():
     assert type(cpu) is Stabilizer and cpu.strength == 0.3 and not cpu.takes_tensors
     gpu = make_stabilizer("flow", 0.3, torch.device("cuda"))  # chosen by device type, nothing allocated
     assert isinstance(gpu, DeviceStabilizer) and gpu.takes_tensors and gpu.device.type == "cuda"
+    assert gpu.flow == "torch"
     assert isinstance(make_stabilizer("blend", 0.3, "cpu", flow="torch"), DeviceStabilizer)
-    assert type(make_stabilizer("flow", 0.3, "cuda", flow="dis")) is Stabilizer
+    # DIS on CUDA: the frames stay on the device, only the flow is computed on the CPU.
+    dis = make_stabilizer("flow", 0.3, "cuda", flow="dis")
+    assert isinstance(dis, DeviceStabilizer) and dis.flow == "dis"
+    assert type(make_stabilizer("flow", 0.3, "cpu", flow="dis")) is Stabilizer
     with pytest.raises(ValueError):
         make_stabilizer("flow", 0.3, "cpu", flow="farneback")
 
