@@ -302,7 +302,8 @@ def bench_stability(args) -> dict:
                      f"({100 * (row['style_flow'] / row['style_off'] - 1):+.1f}%)") if metric else ""
         lines.append(f"{clip.name:22s} input {row['input']:.5f}  off {row['off']:.5f}  blend {row['blend']:.5f}  "
                      f"flow {row['flow']:.5f}  (flow/off {row['flow_vs_off']}){style_txt}")
-    flow = type(make_stabilizer("flow", 0.5, st.device, args.flow)).__name__
+    made = make_stabilizer("flow", 0.5, st.device, args.flow)
+    flow = type(made).__name__ + (f" ({made.flow} flow)" if hasattr(made, "flow") else "")
     data = {"style": st.name, "stabilize_strength": _strength(args), "stabilizer": flow, "rows": rows}
     _emit(args, "stability (warping error, lower is steadier; input = floor)", data,
           [f"style {st.name}, stabilize strength {_strength(args):g}, {flow}"] + lines + ([] if metric else ["(style loss skipped: painting not found; --paintings)"]))

@@ -4,7 +4,8 @@ Same semantics as `stabilize.Stabilizer` (the input pre-filter in `prepare`;
 in `blend` the flow-warped previous output blended in where the warp is
 trustworthy, with the per-frame weight that keeps the strokes; reset on scene
 cuts; `blend` and `off` modes), but every step is a torch op: the flow is
-`torch_flow.dense_flow` instead of OpenCV DIS, the warps are grid_sample.
+`torch_flow.dense_flow` (or OpenCV DIS on the host, `flow="dis"`), the warps
+are grid_sample.
 On CUDA the frame is uploaded once, in `prepare`; the network takes the
 pre-filtered tensor where it is, paints on the GPU, and its output is
 stabilized there before the one download, instead of being downloaded,
