@@ -335,10 +335,13 @@ def _quality_tiers(args, style) -> list[str]:
 
 
 def _score(metric, outs, photos) -> dict:
+    from ..bench.metrics import pixel_comb
+
     s_out, c_out = map(float, np.mean([metric(o, p) for o, p in zip(outs, photos)], axis=0))
     tex, pal = map(float, np.mean([metric.texture_palette(o) for o in outs], axis=0))
+    comb = float(np.mean([pixel_comb(o) for o in outs]))
     return {"style_loss": round(s_out, 4), "content_loss": round(c_out, 4), "texture_swd": round(tex, 4),
-            "palette_swd": round(pal, 2)}
+            "palette_swd": round(pal, 2), "comb": round(comb, 2)}
 
 
 def bench_quality(args) -> dict:
@@ -348,7 +351,7 @@ def bench_quality(args) -> dict:
 
     vgg = load_loss_network()
     names, photos = _quality_photos(args)
-    header = f"{'style':14s} {'tier':8s} {'style':>6s} {'content':>8s} {'texture':>8s} {'palette':>8s}"
+    header = f"{'style':14s} {'tier':8s} {'style':>6s} {'content':>8s} {'texture':>8s} {'palette':>8s} {'comb':>5s}"
     rows, lines = [], [header + ("  gatys style/content" if args.gatys_iters else "")]
     for style in list_styles():
         if args.styles and style.name not in args.styles:
@@ -371,7 +374,7 @@ def bench_quality(args) -> dict:
                    "photo_style_loss": round(s_photo, 4)}
             row["ratio"] = round(row["style_loss"] / s_photo, 3)
             line = (f"{style.name:14s} {tier:8s} {row['style_loss']:6.3f} {row['content_loss']:8.3f} "
-                    f"{row['texture_swd']:8.3f} {row['palette_swd']:8.2f}")
+                    f"{row['texture_swd']:8.3f} {row['palette_swd']:8.2f} {row['comb']:5.2f}")
             if args.gatys_iters and tier != "peer":
                 from ..gatys.optimize import GatysConfig, optimize_image
 
@@ -382,7 +385,8 @@ def bench_quality(args) -> dict:
             rows.append(row)
             lines.append(line)
     lines.append(f"(photos: {', '.join(names)}; style and content as the targets; texture: VGG-feature SWD "
-                 "relative to the painting's spread; palette: Lab SWD; lower is closer on all four)")
+                 "relative to the painting's spread; palette: Lab SWD; lower is closer on all four; comb: "
+                 "a 2-pixel grid, stronger over weaker neighbour steps, 1.0 none)")
     if args.sheet:
         from ..bench.contact_sheet import render_sheet
 
