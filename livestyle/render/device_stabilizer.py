@@ -102,6 +102,8 @@ class DeviceStabilizer(StabilizerSettings):
     def blend(self, styled_rgb, motion: DeviceMotion | None):
         """The stabilized styled frame: uint8 (H, W, 3), a tensor on the styled frame's
         device for a tensor, numpy for numpy (stabilized on the stabilizer's device)."""
+        if not self.active:
+            return styled_rgb
         as_numpy = isinstance(styled_rgb, np.ndarray)
         styled = _on(styled_rgb, self.device if as_numpy else styled_rgb.device)
         prev_out = self._prev_out

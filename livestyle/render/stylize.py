@@ -105,11 +105,14 @@ class Stylizer:
         left, right, top, bottom = pad_amounts(h, w, self.multiple, self.border)
         # Frames too small to reflect are padded by replicating their edges.
         small = max(top, bottom) >= h or max(left, right) >= w
-        if isinstance(rgb, torch.Tensor) and self._openvino is None:
-            x = self._tensor_input(rgb, (left, right, top, bottom), small)
+        if self.device.type != "cpu" or isinstance(rgb, torch.Tensor) and self._openvino is None:
+            # On a GPU the 4x smaller uint8 frame goes up and is converted and padded there;
+            # a tensor frame (a device stabilizer's) is taken where it is.
+            frame = rgb if isinstance(rgb, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(rgb))
+            x = self._tensor_input(frame, (left, right, top, bottom), small)
         else:
             if isinstance(rgb, torch.Tensor):
-                rgb = rgb.cpu().numpy()
+                rgb = rgb.cpu().numpy()  # a tensor frame for OpenVINO
             # Pad the uint8 frame with OpenCV (BORDER_REFLECT_101 is torch's "reflect"): 4x
             # fewer bytes than padding the float tensor, and no layout copy afterwards.
             if top or bottom or left or right:
@@ -119,15 +122,10 @@ class Stylizer:
                 padded = np.ascontiguousarray(rgb)
             if self._openvino is not None:
                 return self._network_openvino(padded, top, left, h, w)
-            # (H, W, 3) uint8 permuted to NCHW is already channels_last in memory: no copy.
-            if self.device.type == "cpu":
-                # One fused numpy pass (uint8 -> scaled float32) is ~5x faster than torch's convert-then-scale.
-                x = torch.from_numpy(np.multiply(padded, np.float32(1.0 / 255.0), dtype=np.float32))
-                x = x.permute(2, 0, 1).unsqueeze(0)
-            else:
-                # Upload the 4x smaller uint8 frame, convert on the device.
-                x = torch.from_numpy(padded).to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0)
-                x = x.to(self.dtype).mul_(1.0 / 255.0)
+            # One fused numpy pass (uint8 -> scaled float32) is ~5x faster than torch's convert-then-scale;
+            # (H, W, 3) permuted to NCHW is already channels_last in memory: no copy.
+            x = torch.from_numpy(np.multiply(padded, np.float32(1.0 / 255.0), dtype=np.float32))
+            x = x.permute(2, 0, 1).unsqueeze(0)
         if clock:
             t = self._mark("to_tensor", t)
         y = self.net(x)
@@ -148,8 +146,8 @@ class Stylizer:
         return out
 
     def _tensor_input(self, rgb: torch.Tensor, pads: tuple[int, int, int, int], small: bool) -> torch.Tensor:
-        """The network's input for a uint8 (H, W, 3) tensor: converted on its device (moved
-        to the network's first if need be), then padded as the numpy path pads."""
+        """The network's input for a uint8 (H, W, 3) tensor: moved to the network's device
+        if need be, converted there, then padded as the numpy path pads (the same values)."""
         x = rgb.to(self.device, non_blocking=True).permute(2, 0, 1).unsqueeze(0).to(self.dtype).mul_(1.0 / 255.0)
         if any(pads):
             x = F.pad(x, pads, mode="replicate" if small else "reflect")

@@ -90,3 +90,9 @@ def test_on_cuda_the_output_stays_on_the_gpu_until_stabilized():
     for _ in range(2):
         got = st(f, stab)
         assert isinstance(got, np.ndarray) and got.shape == f.shape
+
+
+def test_a_tensor_frame_reaches_the_openvino_engine_as_numpy():
+    st = Stylizer(random_net(0))  # the default engine on a CPU
+    f = gradient(37, 53)
+    assert np.array_equal(st.network_rgb(torch.from_numpy(f)), st.network_rgb(f))
