@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--shift-weight", type=float, default=0.0,
                    help="the student's output for its input shifted by whole pixels against its output shifted "
                         "(unties strokes from the pixel grid; default 0)")
+    p.add_argument("--comb-weight", type=float, default=0.0,
+                   help="holds the output's grid of two-pixel blocks to the photo's (bench quality's comb; default 0)")
     p.add_argument("--init-from", default="", help="continue from a finished student")
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--precision", default="auto", choices=PRECISIONS)
@@ -58,7 +60,7 @@ def run(args) -> int:
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
     check_weights(args, ("gradient_weight", "stability_weight", "style_weight", "swd_weight",
-                         "palette_weight", "content_weight", "shift_weight", "lr"))
+                         "palette_weight", "content_weight", "shift_weight", "comb_weight", "lr"))
     out_dir = args.out_dir or tier_folder(args.arch)
     cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=out_dir, arch=args.arch,
                         work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,
@@ -67,7 +69,7 @@ def run(args) -> int:
                         style_image=args.style_image, style_weight=args.style_weight, swd_weight=args.swd_weight,
                         palette_weight=args.palette_weight,
                         content_weight=args.content_weight, shift_weight=args.shift_weight,
-                        device=args.device, precision=args.precision)
+                        comb_weight=args.comb_weight, device=args.device, precision=args.precision)
     try:
         path = distill(cfg, resume=args.resume, progress=not args.quiet)
     except TrainingPaused as p:
