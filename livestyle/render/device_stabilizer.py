@@ -17,7 +17,6 @@ wherever a `Stabilizer` is used, e.g. the stability benchmark.
 """
 from __future__ import annotations
 
-from collections import deque
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .stabilize import (DEFAULT_STRENGTH, FLOW_WIDTH, MIN_FLOW_SIDE, PREFILTER_STRENGTH, TEXTURE_SIGMA,
-                        WEIGHTS_KEPT, StabilizerSettings, make_dis, texture_keeping_weight)
+                        StabilizerSettings, make_dis, texture_keeping_weight)
 from .torch_flow import dense_flow, resize_to_width, rgb_to_gray, scale_flow, warp
 
 # Where the flow is computed: torch_flow on the device, or OpenCV DIS on the host.
@@ -73,16 +72,8 @@ class DeviceStabilizer(StabilizerSettings):
         self.reset()
 
     def reset(self) -> None:
-        self._prev_small = None  # prepare's state
-        self._prev_in = None
         self._last_gray8 = None  # (small, its uint8 copy on the host) for DIS
-        self.cuts = 0
-        self.reset_output()
-
-    def reset_output(self) -> None:
-        """Forget the previous output only (blend's state), as Stabilizer.reset_output."""
-        self._prev_out = None
-        self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)  # as Stabilizer.weights
+        super().reset()
 
     def prepare(self, input_rgb):
         """(the frame for the network, pre-filtered as Stabilizer.prepare does; the motion

@@ -154,7 +154,8 @@ class Motion(NamedTuple):
 
 
 class StabilizerSettings:
-    """The settings every stabilizer shares (this module's on the CPU, device_stabilizer's in torch)."""
+    """The settings and the frame state every stabilizer shares (this module's on the CPU,
+    device_stabilizer's in torch)."""
 
     def __init__(self, mode: str = "flow", strength: float = DEFAULT_STRENGTH, flow_width: int = FLOW_WIDTH,
                  cut_threshold: float = 40.0, occlusion_threshold: float = 20.0,
@@ -167,6 +168,21 @@ class StabilizerSettings:
         self.flow_width = flow_width
         self.cut_threshold = cut_threshold
         self.occlusion_threshold = occlusion_threshold
+
+    def reset(self) -> None:
+        """Forget every frame (prepare's state and blend's); count cuts from zero."""
+        self._prev_small = None  # prepare's state
+        self._prev_in = None
+        self.cuts = 0
+        self.reset_output()
+
+    def reset_output(self) -> None:
+        """Forget the previous output only (blend's state; e.g. when the style changes,
+        so that the old style's strokes do not linger). Call it from blend's thread."""
+        self._prev_out = None
+        # The weight each of the last blended frames got (benchmarks, tests); bounded,
+        # as a camera session may run for days.
+        self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)
 
     @property
     def active(self) -> bool:
@@ -191,20 +207,6 @@ class Stabilizer(StabilizerSettings):
         self._dis = make_dis() if mode == "flow" else None
         self._grid = None
         self.reset()
-
-    def reset(self) -> None:
-        self._prev_small = None  # prepare's state, then blend's
-        self._prev_in = None
-        self.cuts = 0
-        self.reset_output()
-
-    def reset_output(self) -> None:
-        """Forget the previous output only (blend's state; e.g. when the style changes,
-        so that the old style's strokes do not linger). Call it from blend's thread."""
-        self._prev_out = None
-        # The weight each of the last blended frames got (benchmarks, tests); bounded,
-        # as a camera session may run for days.
-        self.weights: deque[float] = deque(maxlen=WEIGHTS_KEPT)
 
     def prepare(self, input_rgb: np.ndarray) -> tuple[np.ndarray, Motion | None]:
         """(the frame to give the network, the motion for `blend`; None: nothing to blend
