@@ -61,7 +61,10 @@ PACK = {
 # also weighs content against the photo (relu2_2, 0.1): without it students ended
 # ~0.05 over their teacher's content loss; with it scream went 0.917 -> 0.825 with
 # its style loss unchanged (0.433 -> 0.429), faces and crowds clearer by eye.
-TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5, "content_weight": 0.1}
+# The comb term (3) keeps the grid of two-pixel blocks every student printed without it (comb
+# 1.3-2.6, photos 1.1) out of the texture round (docs/training.md, twenty-first and twenty-second
+# sessions).
+TEXTURE = {"batch": 4, "lr": 1e-3, "style_weight": 0.5, "swd_weight": 0.5, "content_weight": 0.1, "comb_weight": 3.0}
 # Per-style additions to the texture round. The palette term on the pixels (2) brought starry's
 # student its teacher's yellow and deep blue (palette 3.91 -> 1.67), udnie's its greys (4.83 ->
 # 2.82) (docs/training.md, sixteenth session); mosaic's, with the Grams weighed up (0.5 -> 0.9) so

@@ -58,6 +58,8 @@ def add_parser(sub) -> None:
     p.add_argument("--palette-weight", type=float, default=0.0,
                    help="weight of a sliced Wasserstein term between the output's pixel colours and the "
                         "painting's: its tones and colours in their proportions (default 0: off)")
+    p.add_argument("--comb-weight", type=float, default=0.0,
+                   help="holds the output's grid of two-pixel blocks to the photo's (bench quality's comb; default 0)")
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
                    help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
                         "the layout and lets the painting redraw more detail)")
@@ -84,7 +86,7 @@ def run(args) -> int:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
     check_weights(args, ("style_weight", "content_weight", "tv_weight", "stability_weight",
-                         "swd_weight", "palette_weight", "lr"))
+                         "swd_weight", "palette_weight", "comb_weight", "lr"))
     style_layers = tuple(args.style_layers) if args.style_layers else TrainConfig.style_layers
     try:
         check_relu_layers(style_layers)
@@ -99,7 +101,7 @@ def run(args) -> int:
         steps=args.steps, batch=args.batch, lr=args.lr, style_weight=args.style_weight,
         content_weight=args.content_weight, tv_weight=args.tv_weight,
         stability_weight=args.stability_weight, swd_weight=args.swd_weight,
-        palette_weight=args.palette_weight, content_layer=args.content_layer,
+        palette_weight=args.palette_weight, comb_weight=args.comb_weight, content_layer=args.content_layer,
         style_layers=style_layers, res_blocks=args.res_blocks, widths=args.widths, device=args.device,
         precision=args.precision, seed=args.seed,
         checkpoint_every_s=args.checkpoint_every, vgg=args.vgg, credits=credits, init_from=args.init_from,

@@ -42,7 +42,7 @@ from .model_io import ModelFileError, load_network
 from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
-from .losses import CONTENT_LAYER_TRAIN, content_loss
+from .losses import CONTENT_LAYER_TRAIN, comb_term, content_loss
 from .train import (TrainError, _device_name, add_stability, load_painting, palette_target, palette_term, style_terms,
                     use_bf16)
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
@@ -72,10 +72,6 @@ class DistillConfig(RunConfig):
     # flickers 10-26% less after the stabilizer, for a style loss 4% higher
     # (docs/benchmarks.md, nineteenth session). Off (0) in every shipped recipe.
     shift_weight: float = 0.0
-    # Comb term: holds the output's grid of two-pixel blocks (bench.metrics.pixel_comb) to
-    # the photo's. Every shipped network prints one along its width axis, the students
-    # about twice as strongly as their teachers (docs/training.md, twenty-first session).
-    comb_weight: float = 0.0
     # The student: "fast" (the v3 design, widths and res_blocks below) or "quality"
     # (the Johnson design at its default size). An --init-from model brings its own.
     arch: str = "fast"
@@ -201,22 +197,6 @@ def _student(cfg: DistillConfig):
     return build_network(replace(V3_CONFIG, widths=tuple(cfg.widths), res_blocks=cfg.res_blocks))
 
 
-def _comb_imbalance(img: torch.Tensor, dim: int) -> torch.Tensor:
-    """Per image, (even - odd) / (even + odd) of the mean |step| between neighbours along
-    `dim` (-1 columns, -2 rows), steps from even pixels against steps from odd ones."""
-    other = -2 if dim == -1 else -1
-    steps = img.diff(dim=dim).abs().mean(dim=(1, other))  # (N, steps along dim)
-    even, odd = steps[:, 0::2].mean(1), steps[:, 1::2].mean(1)
-    return (even - odd) / (even + odd + 1e-6)
-
-
-def comb_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The output's two-pixel-block grid against the photo's: the squared difference of
-    their imbalances (_comb_imbalance), summed over both axes, averaged over the batch;
-    0 when the output's steps alternate no more than the photo's."""
-    return sum(((_comb_imbalance(y, d) - _comb_imbalance(x, d)) ** 2).mean() for d in (-1, -2))
-
-
 def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None,
             deadline: float | None = None) -> Path:
     """Train the student; returns the written .safetensors (TrainingPaused when stopped early)."""
@@ -285,7 +265,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             if cfg.shift_weight > 0:
                 l_shift = shift_loss(net, x, y, gen, bf16)
                 loss = loss + cfg.shift_weight * l_shift
-            l_comb = comb_loss(y, x) if cfg.comb_weight > 0 else torch.zeros((), device=device)
+            l_comb = comb_term(cfg.comb_weight, y, x)
             loss = loss + cfg.comb_weight * l_comb
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),

@@ -45,6 +45,27 @@ def total_variation(img: torch.Tensor) -> torch.Tensor:
     return dx + dy
 
 
+def comb_imbalance(img: torch.Tensor, dim: int) -> torch.Tensor:
+    """Per image, (even - odd) / (even + odd) of the mean |step| between neighbours along
+    `dim` (-1 columns, -2 rows), steps from even pixels against steps from odd ones."""
+    other = -2 if dim == -1 else -1
+    steps = img.diff(dim=dim).abs().mean(dim=(1, other))  # (N, steps along dim)
+    even, odd = steps[:, 0::2].mean(1), steps[:, 1::2].mean(1)
+    return (even - odd) / (even + odd + 1e-6)
+
+
+def comb_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The output's two-pixel-block grid against the photo's: the squared difference of
+    their imbalances (comb_imbalance), summed over both axes, averaged over the batch;
+    0 when the output's steps alternate no more than the photo's."""
+    return sum(((comb_imbalance(y, d) - comb_imbalance(x, d)) ** 2).mean() for d in (-1, -2))
+
+
+def comb_term(weight: float, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """comb_loss of output y against photo x, or a zero when the term is off (weight 0)."""
+    return comb_loss(y, x) if weight > 0 else torch.zeros((), device=y.device)
+
+
 class SlicedWassersteinTargets:
     """The painting's VGG features per layer, for a sliced Wasserstein style loss
     (Heitz et al. 2021). Grams match only second moments, and a network finds that

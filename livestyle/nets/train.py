@@ -2,7 +2,8 @@
 
 Loss = content (relative, relu2_2) + style (relative Grams, relu1_1..relu4_1)
      + total variation + stability, and optionally sliced Wasserstein terms on
-     the VGG features (texture) and on the pixels' colours (palette).
+     the VGG features (texture) and on the pixels' colours (palette), and the comb
+     term against a grid of two-pixel blocks.
 
 The stability term needs no video: the output for a slightly warped and
 noised copy of a photo must equal the warped output of the clean photo
@@ -34,8 +35,8 @@ from torch import nn
 
 from ..render.devices import DeviceError, pick_device
 from ..io.images import ImageError, read_rgb, resize_long_side, to_tensor
-from .losses import (CONTENT_LAYER_TRAIN, PaletteTarget, SlicedWassersteinTargets, content_loss, gram,
-                     style_loss, total_variation)
+from .losses import (CONTENT_LAYER_TRAIN, PaletteTarget, SlicedWassersteinTargets, comb_term, content_loss,
+                     gram, style_loss, total_variation)
 from .model_io import save_network
 from .networks import build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
@@ -248,13 +249,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
             l_content, l_style, l_swd = _losses(cfg, vgg, targets, x, y, layers, bf16, swd, gen)
             l_tv = total_variation(y)
             l_palette = palette_term(palette, y, gen)
+            l_comb = comb_term(cfg.comb_weight, y, x)
             loss = (cfg.content_weight * l_content + cfg.style_weight * l_style + cfg.tv_weight * l_tv
-                    + cfg.swd_weight * l_swd + cfg.palette_weight * l_palette)
+                    + cfg.swd_weight * l_swd + cfg.palette_weight * l_palette + cfg.comb_weight * l_comb)
             loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "content": l_content.item(), "style": l_style.item(),
                     "swd": l_swd.item(), "palette": l_palette.item(), "tv": l_tv.item(),
-                    "stability": l_stab.item()}
+                    "stability": l_stab.item(), "comb": l_comb.item()}
             run.step_done(last, {"c": f"{last['content']:.3f}", "s": f"{last['style']:.3f}",
                                  "swd": f"{last['swd']:.3f}", "stab": f"{last['stability']:.4f}"})
     wall = run.finish()

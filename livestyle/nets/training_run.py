@@ -47,6 +47,11 @@ class RunConfig:
     stability_weight: float = 20.0
     swd_weight: float = 0.0  # sliced Wasserstein style term (losses.SlicedWassersteinTargets); 0: off
     palette_weight: float = 0.0  # sliced Wasserstein term on pixel colours (losses.PaletteTarget); 0: off
+    # Comb term (losses.comb_loss): holds the output's grid of two-pixel blocks
+    # (bench.metrics.pixel_comb) to the photo's. Every network trained without it prints
+    # one along its width axis, the students about twice as strongly as their teachers
+    # (docs/training.md, twenty-first session). 0: off
+    comb_weight: float = 0.0
     style_size: int = 512
     init_from: str = ""
     device: str = "auto"

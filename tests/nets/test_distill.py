@@ -150,20 +150,6 @@ def test_distill_with_the_shift_term_reports_it(setup):
     assert meta["recipe"]["shift_weight"] == 10.0 and meta["final_losses"]["shift"] > 0
 
 
-def test_comb_term_sees_two_pixel_blocks_along_either_axis_and_not_the_photo_itself():
-    from livestyle.nets.distill import comb_loss
-
-    x = torch.nn.functional.interpolate(torch.rand(2, 3, 12, 12), size=(48, 48), mode="bicubic")
-    assert float(comb_loss(x, x)) == 0.0
-    # Columns in alike pairs, as an x2 upsampling leaves them: what the term pushes away.
-    paired = x[..., 0::2].repeat_interleave(2, dim=-1)
-    assert float(comb_loss(paired, x)) > 0.1
-    assert abs(float(comb_loss(paired.transpose(-1, -2), x.transpose(-1, -2))) - float(comb_loss(paired, x))) < 1e-6
-    paired.requires_grad_(True)
-    comb_loss(paired, x).backward()
-    assert paired.grad.abs().sum() > 0
-
-
 def test_distill_with_the_comb_term_reports_it(setup):
     path = distill(_cfg(setup, size=40, comb_weight=2.0), progress=False)
     meta = json.loads(path.with_suffix(".json").read_text())["training"]
