@@ -83,8 +83,11 @@ STAGES = {
 # The painting at 800 px: a network paints strokes of the pixel size it learned them at, and a
 # 854x480 frame is seen (and scored) at about 512 px, so strokes learned against the painting at
 # 512 px end up at 0.6x the painting's (docs/training.md, eleventh session; udnie 0.467 -> 0.398).
+# The comb term at 3 keeps the grid of two-pixel blocks out (quality networks printed 1.1-1.5
+# without it, photos 1.1; at 3 it cost kiss's network 0.002 of style loss against the same round
+# without it, docs/training.md, twenty-second session).
 BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3,
-        "swd_weight": 2.0, "style_size": 800}
+        "swd_weight": 2.0, "style_size": 800, "comb_weight": 3.0}
 # Content on relu4_2 (the shapes, not the photo's fine edges) lets a network repaint the small
 # scale where the strokes are while keeping what a viewer recognises: for the five styles after
 # udnie, rounds with it improved style, content and texture at once where relu2_2 traded one for
