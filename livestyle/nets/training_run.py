@@ -82,6 +82,7 @@ def learning_rate(base: float, steps: int, step: int, floor: float = 0.1) -> flo
 
 
 CREDIT_KEYS = ("title", "painter", "year", "credits")
+AVERAGE_KEYS = ("averaged", "earlier_averages")
 
 
 def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, dict]:
@@ -96,11 +97,16 @@ def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, d
     # Two older layouts: `stages` (oldest first, the last one the file itself) and
     # `earlier_rounds` (the rounds before the one at the top level).
     earlier = old.get("stages") or (list(old.get("earlier_rounds", [])) + [old] if old else [])
-    stages = [{k: v for k, v in s.items() if k not in ("stages", "earlier_rounds")} for s in earlier]
+    stages = [{k: v for k, v in s.items() if k not in ("stages", "earlier_rounds", *AVERAGE_KEYS)} for s in earlier]
     stages.append(dict(training))
     training = {**training, "stages": stages,
                 "total_steps": sum(int(s.get("steps", 0)) for s in stages),
                 "wall_seconds_total": round(sum(float(s.get("wall_seconds", 0.0)) for s in stages), 1)}
+    # A tensor-wise mean (scripts/average_models.py --json) is not a round, so it is no
+    # stage: its note (`averaged`) and the notes before it travel on in `earlier_averages`.
+    averages = [*old.get("earlier_averages", []), *([old["averaged"]] if "averaged" in old else [])]
+    if averages:
+        training["earlier_averages"] = averages
     return head, training
 
 

@@ -126,6 +126,42 @@ def test_lineage_reads_the_older_earlier_rounds_layout(tmp_path):
     assert inherit_lineage("", {"a": 1}, {"steps": 1}) == ({"a": 1}, {"steps": 1})
 
 
+def test_a_shipped_mean_keeps_its_note_through_later_rounds(tmp_path):
+    """scripts/average_models.py --json notes the mean in OUT.json; a round warm-started from
+    it lists its stages and carries the note (and any earlier one) in `earlier_averages`."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from livestyle.nets.train import train
+
+    _tiny_data(tmp_path)
+    base = dict(style_image=str(tmp_path / "paint.png"), data=str(tmp_path / "photos"), name="t", widths=(4, 8, 8),
+                arch="quality", size=32, style_size=64, batch=2, steps=2, device="cpu", checkpoint_every_s=0)
+    a = train(TrainConfig(**base, out_dir=str(tmp_path / "a"), work_dir=str(tmp_path / "wa")), progress=False)
+    b = train(TrainConfig(**base, out_dir=str(tmp_path / "b"), work_dir=str(tmp_path / "wb"), init_from=str(a)),
+              progress=False)
+    mean = tmp_path / "m" / "t.safetensors"
+    mean.parent.mkdir()
+    script = Path(__file__).parents[2] / "scripts" / "average_models.py"
+    for note in ("first", "second"):  # the second mean is of the first and b again
+        subprocess.run([sys.executable, str(script), str(a), str(b), str(mean), "--alpha", "0.4", "--json",
+                        "--with", "its parent", "--why", note], check=True)
+        b = mean.with_name("b.safetensors")
+        b.write_bytes(mean.read_bytes())
+        b.with_suffix(".json").write_text(mean.with_suffix(".json").read_text())
+    t = json.loads(mean.with_suffix(".json").read_text())["training"]
+    assert t["averaged"] == {"with": "its parent", "weight_of_this_round": 0.4, "why": "second"}
+    assert [n["why"] for n in t["earlier_averages"]] == ["first"]
+    c = train(TrainConfig(**base, out_dir=str(tmp_path / "c"), work_dir=str(tmp_path / "wc"), init_from=str(mean)),
+              progress=False)
+    t = json.loads(c.with_suffix(".json").read_text())["training"]
+    assert "averaged" not in t and [n["why"] for n in t["earlier_averages"]] == ["first", "second"]
+    assert [s["steps"] for s in t["stages"]] == [2, 2, 2]
+    assert not any(k in s for s in t["stages"] for k in ("averaged", "earlier_averages"))
+
+
 def test_a_fine_tuned_v3_network_is_still_marked_v3(tmp_path):
     """scripts/train_pack.py tells a v3 fast file from an older one by its json's `design`."""
     import json
