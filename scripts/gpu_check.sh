@@ -30,8 +30,8 @@ python scripts/train_pack.py --tier quality --device "$DEVICE" --data gpu_carry/
     --work-dir "$WORK/quality" --budget-s "$(left 60)" --steps-scale "$STEPS_SCALE" \
     --size "$SIZE" --quiet 2>&1 | tee "$OUT/train.log"
 # 1b. Retrain the shipped quality networks closest to the edge of the targets (style <= 0.40,
-#    content <= 0.80; over four frames per clip kiss, mosaic, composition7 and wave read 0.395-0.397 on
-#    style and 0.794-0.800 on content, CPU-trained):
+#    content <= 0.80; over four frames per clip kiss, mosaic, composition7 and wave read 0.387-0.397 on
+#    style and 0.794-0.798 on content, CPU-trained):
 #    warm-started from the shipped file, with the pack's recipe for the style (the painting at 800 px,
 #    train_pack.OVERRIDES), 1,200 steps. RETRAIN= (empty) skips it.
 RETRAIN=${RETRAIN-kiss mosaic composition7 wave}
