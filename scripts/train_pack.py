@@ -49,7 +49,7 @@ PACK = {
     "seurat": ("seurat.jpg", "A Sunday Afternoon on the Island of La Grande Jatte", "Georges Seurat", "1884-86"),
 }
 
-# Stages per tier and device kind: (crop size, batch, steps, weights over BASE).
+# Stages per tier and device kind: (crop size, batch, steps, weights over TrainConfig's defaults).
 # On a CPU the quality network first learns the painting's palette and strokes
 # on cheap 128 px crops, then larger shapes on 256 px crops; a GPU does 256 px at
 # once. The CPU's 256 px stage weighs content 1.5x: at 1.0 starry ended 0.01 over
@@ -86,15 +86,8 @@ STAGES = {
     ("fast", "cpu"): [(256, 8, 2000, {}), (256, 4, 600, TEXTURE)],
     ("fast", "cuda"): [(256, 16, 4000, {}), (256, 8, 1500, {**TEXTURE, "batch": 8})],
 }
-# Per-style weights on top of TrainConfig's (tuned by looking at faces and scenes).
-# The painting at 800 px: a network paints strokes of the pixel size it learned them at, and a
-# 854x480 frame is seen (and scored) at about 512 px, so strokes learned against the painting at
-# 512 px end up at 0.6x the painting's (docs/training.md, eleventh session; udnie 0.467 -> 0.398).
-# The comb term at 3 keeps the grid of two-pixel blocks out (quality networks printed 1.1-1.5
-# without it, photos 1.1; at 3 it cost kiss's network 0.002 of style loss against the same round
-# without it, docs/training.md, twenty-second session).
-BASE = {"style_weight": 10.0, "content_weight": 1.0, "tv_weight": 0.5, "stability_weight": 20.0, "lr": 1e-3,
-        "swd_weight": 2.0, "style_size": 800, "comb_weight": 3.0}
+# Per-style weights on top of TrainConfig's defaults, which are the recipe every style starts
+# from (the painting at 800 px, the sliced Wasserstein and comb terms; tuned by looking at faces and scenes).
 # Content on relu4_2 (the shapes, not the photo's fine edges) lets a network repaint the small
 # scale where the strokes are while keeping what a viewer recognises: for the five styles after
 # udnie, rounds with it improved style, content and texture at once where relu2_2 traded one for
@@ -150,7 +143,7 @@ def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict],
         credits={"title": title, "painter": painter, "year": year,
                  "credits": f"{title}, {painter} ({year}); public domain. Painting file: {file}."},
     )
-    return replace(cfg, **{**BASE, **weights, **OVERRIDES.get(name, {})})
+    return replace(cfg, **{**weights, **OVERRIDES.get(name, {})})
 
 
 def train_style(args, name: str, stages, deadline: float, init_from: str = "") -> bool:

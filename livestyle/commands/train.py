@@ -37,29 +37,30 @@ def add_parser(sub) -> None:
     p.add_argument("--work-dir", default="", help="checkpoints (default runs/NAME)")
     p.add_argument("--arch", choices=("fast", "quality"), default="fast",
                    help="fast (live on a CPU) or quality (Johnson et al.; live on a GPU)")
-    p.add_argument("--widths", type=_widths, default=(), metavar="W1,W2[,W3]",
-                   help="channel widths (default: the architecture's; quality: 16,32,64)")
+    p.add_argument("--widths", type=_widths, default=(), metavar="W1,W2,W3",
+                   help="channel widths (default 16,32,64 for both: the shipped designs)")
     p.add_argument("--device", default="auto", choices=DEVICES,
                    help="where to train: auto picks CUDA, then MPS, then the CPU")
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="auto: bf16 where the hardware computes it natively (CUDA, recent CPUs), else fp32")
     p.add_argument("--size", type=int, default=256, help="training crop size (default 256)")
-    p.add_argument("--style-size", type=int, default=512, help="painting's long side for the style targets")
+    p.add_argument("--style-size", type=int, default=TrainConfig.style_size,
+                   help=f"painting's long side for the style targets; sets the stroke size (default {TrainConfig.style_size})")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--style-weight", type=float, default=10.0)
+    p.add_argument("--style-weight", type=float, default=TrainConfig.style_weight)
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--tv-weight", type=float, default=0.5)
     p.add_argument("--stability-weight", type=float, default=20.0)
-    p.add_argument("--swd-weight", type=float, default=0.0,
+    p.add_argument("--swd-weight", type=float, default=TrainConfig.swd_weight,
                    help="weight of a sliced Wasserstein style term (Heitz et al. 2021) beside the Grams: "
-                        "matches the painting's whole feature distribution, palette included (default 0: off)")
+                        f"matches the painting's whole feature distribution, palette included (default {TrainConfig.swd_weight:g})")
     p.add_argument("--palette-weight", type=float, default=0.0,
                    help="weight of a sliced Wasserstein term between the output's pixel colours and the "
                         "painting's: its tones and colours in their proportions (default 0: off)")
-    p.add_argument("--comb-weight", type=float, default=0.0,
-                   help="holds the output's grid of two-pixel blocks to the photo's (bench quality's comb; default 0)")
+    p.add_argument("--comb-weight", type=float, default=TrainConfig.comb_weight,
+                   help=f"holds the output's grid of two-pixel blocks to the photo's (bench quality's comb; default {TrainConfig.comb_weight:g})")
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,
                    help=f"VGG layer of the content loss (default {CONTENT_LAYER_TRAIN}; relu4_2 keeps "
                         "the layout and lets the painting redraw more detail)")

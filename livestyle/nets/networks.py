@@ -4,7 +4,8 @@ Both networks map an RGB batch in [0, 1] (N, 3, H, W) to an RGB batch of the
 same size. H and W must be multiples of ``network.multiple``; callers pad
 (see ``livestyle.stylize``).
 
-* ``FastStyleNet`` ("fast"): our design for live video on a CPU. All heavy
+* ``FastStyleNet`` ("fast", v2): our first design for live video on a CPU, kept for
+  the files made with it; new fast networks get the v3 design (live_net.py). All heavy
   work happens at 1/4 and 1/8 resolution; full resolution is touched only by
   the strided stem going in, a 3-channel upsample coming out and a 1x1 colour map,
   because on a 2-core CPU a layer's cost is dominated by how many full-size
@@ -250,8 +251,13 @@ V3_CONFIG = NetworkConfig(arch="fast", widths=(16, 32, 64), res_blocks=2, design
 
 
 def default_config(arch: str) -> NetworkConfig:
+    """The design a new network of the tier gets: the shipped ones (v3 for "fast": the v2
+    design's upsampled output lays a halo beside every contour). NetworkConfig's own
+    defaults stay the first design's, which files without the newer keys were made with."""
     if arch == "quality":
         return NetworkConfig(arch="quality", widths=JOHNSON_HALF_WIDTHS, res_blocks=5)
+    if arch == "fast":
+        return V3_CONFIG
     return NetworkConfig(arch=arch)
 
 

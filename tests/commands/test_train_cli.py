@@ -68,6 +68,10 @@ def test_train_killed_then_resumed_matches_uninterrupted(tmp_path):
     assert meta["training"]["steps"] == 12
     assert meta["title"] == "Sines" and meta["painter"] == "Test"
     assert set(meta["training"]["final_losses"]) >= {"content", "style", "tv", "stability"}
+    # With no knobs: the shipped fast design and the recipe the shipped networks started from.
+    assert meta["design"] == "v3" and read_config(tmp_path / "out" / "tiny.safetensors").design == "v3"
+    recipe = meta["training"]["recipe"]
+    assert (recipe["style_weight"], recipe["swd_weight"], recipe["comb_weight"]) == (10.0, 2.0, 3.0)
 
     # The same run without interruption gives the same weights (batches are seeded by step).
     r = subprocess.run(train_cmd(tmp_path, tmp_path / "ref", tmp_path / "work2"), capture_output=True, text=True, env=env)
