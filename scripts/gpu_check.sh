@@ -78,6 +78,8 @@ for tier, path in (("fast", "models/starry.safetensors"), ("quality", "models/qu
 PY
 # 3. Issue 14's figure: `livestyle train --arch quality` for 3,000 steps at 256 px, batch 8, start-up
 #    included; 4. issue 16's: Gatys at its 512 px, 300-iteration default, VGG load included.
+#    train's defaults are the shipped recipe since 2026-12-06 (the sliced Wasserstein and comb terms
+#    on, the painting at 800 px): the earlier 159 s on an H200 was without those terms.
 PHOTO=$(ls gpu_carry/content_gpu/* | head -1)
 T0=$(date +%s.%N)
 timeout 240 python -m livestyle train --arch quality --device "$DEVICE" --style-image gpu_carry/styles/starry.jpg \
