@@ -43,16 +43,16 @@ def add_parser(sub) -> None:
                    help="where to train: auto picks CUDA, then MPS, then the CPU")
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="auto: bf16 where the hardware computes it natively (CUDA, recent CPUs), else fp32")
-    p.add_argument("--size", type=int, default=256, help="training crop size (default 256)")
+    p.add_argument("--size", type=int, default=TrainConfig.size, help=f"training crop size (default {TrainConfig.size})")
     p.add_argument("--style-size", type=int, default=TrainConfig.style_size,
                    help=f"painting's long side for the style targets; sets the stroke size (default {TrainConfig.style_size})")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--steps", type=int, default=TrainConfig.steps)
+    p.add_argument("--batch", type=int, default=TrainConfig.batch)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--style-weight", type=float, default=TrainConfig.style_weight)
-    p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--tv-weight", type=float, default=0.5)
-    p.add_argument("--stability-weight", type=float, default=20.0)
+    p.add_argument("--content-weight", type=float, default=TrainConfig.content_weight)
+    p.add_argument("--tv-weight", type=float, default=TrainConfig.tv_weight)
+    p.add_argument("--stability-weight", type=float, default=TrainConfig.stability_weight)
     p.add_argument("--swd-weight", type=float, default=TrainConfig.swd_weight,
                    help="weight of a sliced Wasserstein style term (Heitz et al. 2021) beside the Grams: "
                         f"matches the painting's whole feature distribution, palette included (default {TrainConfig.swd_weight:g})")
