@@ -56,7 +56,7 @@ def add_parser(sub) -> None:
     p.add_argument("--swd-weight", type=float, default=TrainConfig.swd_weight,
                    help="weight of a sliced Wasserstein style term (Heitz et al. 2021) beside the Grams: "
                         f"matches the painting's whole feature distribution, palette included (default {TrainConfig.swd_weight:g})")
-    p.add_argument("--palette-weight", type=float, default=0.0,
+    p.add_argument("--palette-weight", type=float, default=TrainConfig.palette_weight,
                    help="weight of a sliced Wasserstein term between the output's pixel colours and the "
                         "painting's: its tones and colours in their proportions (default 0: off)")
     p.add_argument("--comb-weight", type=float, default=TrainConfig.comb_weight,
