@@ -55,25 +55,32 @@ def test_files_written_before_the_new_options_rebuild_the_first_design():
     assert round(macs_per_pixel(net, 64, 64)) == 3655
 
 
-def test_default_fast_design_needs_no_border_and_rejects_unknown_options():
-    net = build_network(default_config("fast"))
+# The design new fast networks get (v3) and the v2 design older files still load as.
+FAST_DESIGNS = pytest.mark.parametrize("config", [default_config("fast"), NetworkConfig(arch="fast")], ids=["v3", "v2"])
+
+
+@FAST_DESIGNS
+def test_fast_designs_need_no_border_and_v2_rejects_unknown_options(config):
+    net = build_network(config)
     assert not net.needs_border and not JohnsonNet().needs_border
     with pytest.raises(ValueError, match="unknown fast-network options"):
         FastStyleNet(NetworkConfig(mid="huge"))
 
 
-def test_reflect_design_pads_every_spatial_conv_by_reflection():
-    net = build_network(default_config("fast"))
+@FAST_DESIGNS
+def test_reflect_design_pads_every_spatial_conv_by_reflection(config):
+    net = build_network(config)
     spatial = {n: m for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)}
     assert spatial and all(m.padding_mode == "reflect" for m in spatial.values())
 
 
-def test_flat_frame_stays_flat_to_the_edges():
-    # Nothing in the default design can tell where the frame ends, so it cannot
+@FAST_DESIGNS
+def test_flat_frame_stays_flat_to_the_edges(config):
+    # Nothing in either design can tell where the frame ends, so it cannot
     # paint stripes along the edges; a zero-padded stem could.
     torch.manual_seed(0)
     flat = torch.full((1, 3, 48, 64), 0.4)
-    out = build_network(default_config("fast")).eval()(flat)
+    out = build_network(config).eval()(flat)
     assert (out - out[..., 24:25, 32:33]).abs().max() < 1e-5
     zero_stem = build_network(NetworkConfig(stem_padding="zeros")).eval()(flat)
     assert (zero_stem - zero_stem[..., 24:25, 32:33]).abs().max() > 1e-3

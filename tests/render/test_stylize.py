@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import identity_net, random_net
-from livestyle.nets.networks import FastStyleNet, NetworkConfig
+from livestyle.nets.networks import FastStyleNet, NetworkConfig, build_network, default_config
 from livestyle.render.stabilize import Stabilizer
 from livestyle.render.stylize import Stylizer
 
@@ -23,7 +23,7 @@ def test_odd_sizes_come_back_the_same_size():
 
 
 def test_default_network_needs_no_border_and_keeps_sizes():
-    st = Stylizer(FastStyleNet())
+    st = Stylizer(build_network(default_config("fast")))
     assert st.border == 0
     assert st(gradient(101, 203)).shape == (101, 203, 3)
 
