@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
                    help="sliced Wasserstein term between the output's pixel colours and the painting's (default 0)")
     p.add_argument("--content-weight", type=float, default=0.0,
                    help="content (VGG relu2_2) against the photo: keep more of the scene than the teacher (default 0)")
+    p.add_argument("--teacher-style-weight", type=float, default=0.0,
+                   help="Grams of the output against the teacher's painting of the same crop: its texture where it "
+                        "draws it, without the patterns a student finds for the painting's Grams (default 0)")
     p.add_argument("--shift-weight", type=float, default=0.0,
                    help="the student's output for its input shifted by whole pixels against its output shifted "
                         "(unties strokes from the pixel grid; default 0)")
@@ -60,7 +63,7 @@ def run(args) -> int:
     if not args.teacher.endswith(".safetensors"):
         teacher = find_style(args.teacher).tier_path("quality")
     check_weights(args, ("gradient_weight", "stability_weight", "style_weight", "swd_weight",
-                         "palette_weight", "content_weight", "shift_weight", "comb_weight", "lr"))
+                         "palette_weight", "content_weight", "teacher_style_weight", "shift_weight", "comb_weight", "lr"))
     out_dir = args.out_dir or tier_folder(args.arch)
     cfg = DistillConfig(teacher=str(teacher), data=args.data, name=args.name, out_dir=out_dir, arch=args.arch,
                         work_dir=args.work_dir, crops=args.crops, size=args.size, steps=args.steps,
@@ -68,7 +71,8 @@ def run(args) -> int:
                         stability_weight=args.stability_weight, init_from=args.init_from,
                         style_image=args.style_image, style_weight=args.style_weight, swd_weight=args.swd_weight,
                         palette_weight=args.palette_weight,
-                        content_weight=args.content_weight, shift_weight=args.shift_weight,
+                        content_weight=args.content_weight, teacher_style_weight=args.teacher_style_weight,
+                        shift_weight=args.shift_weight,
                         comb_weight=args.comb_weight, device=args.device, precision=args.precision)
     try:
         path = distill(cfg, resume=args.resume, progress=not args.quiet)

@@ -22,7 +22,10 @@ easier, denser target: every pixel says what to draw. So:
    distance against the painting (texture), and a content term against the
    *photo* (relu2_2, as in `train`), which lets a student keep more of the
    scene than its teacher did; and a palette term (the sliced Wasserstein
-   distance between the output's pixel colours and the painting's).
+   distance between the output's pixel colours and the painting's). And Grams
+   against the teacher's own painting of each crop: its texture where it draws
+   it, which a student chasing the painting's Grams replaces with the cheapest
+   pattern that has them (kiss's fine vertical streak).
 
 Resumable like `train` (checkpoints, batches seeded by step), on any device.
 """
@@ -42,7 +45,7 @@ from .model_io import ModelFileError, load_network
 from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
-from .losses import CONTENT_LAYER_TRAIN, comb_term, content_loss
+from .losses import CONTENT_LAYER_TRAIN, comb_term, content_loss, gram, style_loss
 from .train import (TrainError, _device_name, add_stability, load_painting, palette_target, palette_term, style_terms,
                     use_bf16)
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
@@ -65,6 +68,11 @@ class DistillConfig(RunConfig):
     # Content against the photo, not the teacher: the teacher's own content error is
     # otherwise a floor the student can only add to (students ended ~0.05 above theirs).
     content_weight: float = 0.0
+    # Grams of the student's output against the teacher's output for the same crop (not the
+    # painting's): the painting's Grams ask for its texture anywhere, and a light student finds
+    # the cheapest pattern that has them (kiss's fine vertical streak); the teacher's, crop by
+    # crop, ask for the texture the teacher actually draws there, which it draws without one.
+    teacher_style_weight: float = 0.0
     # Shift term: the student's output for its input shifted by whole pixels against its
     # output shifted the same way (exact targets, no resampling). The stride-2 layers tie
     # part of a network's strokes to its pixel grid, where moving scenes show them as
@@ -84,6 +92,10 @@ class DistillConfig(RunConfig):
     def texture_terms(self) -> bool:
         """Grams or the sliced Wasserstein term on: both need the painting and VGG in the loop."""
         return self.style_weight > 0 or self.swd_weight > 0
+
+    @property
+    def vgg_terms(self) -> bool:
+        return self.texture_terms or self.content_weight > 0 or self.teacher_style_weight > 0
 
 
 # The student's schedule decays further than train's (to 5%): it fine-tunes to a fixed target.
@@ -150,12 +162,12 @@ def _vgg_targets(cfg: DistillConfig, painting: torch.Tensor | None, device: torc
     """(VGG cut at the deepest layer used, the painting's Grams, its SWD targets; both None
     without texture terms), or None when no VGG term is on."""
     texture = cfg.texture_terms
-    if not texture and cfg.content_weight <= 0:
+    if not cfg.vgg_terms:
         return None
     from .train import TrainConfig, _style_targets
     from .vgg import load_loss_network
 
-    layers = STYLE_LAYERS if texture else (CONTENT_LAYER_TRAIN,)
+    layers = STYLE_LAYERS if texture or cfg.teacher_style_weight > 0 else (CONTENT_LAYER_TRAIN,)
     vgg = load_loss_network().keep_up_to(layers).to(device, memory_format=memory)
     if not texture:
         return vgg, None, None
@@ -165,19 +177,26 @@ def _vgg_targets(cfg: DistillConfig, painting: torch.Tensor | None, device: torc
     return vgg, grams, swd
 
 
-def _vgg_losses(targets, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16: bool, content: bool):
-    """(content against the photo x, style, swd) for the output y; zeros for terms that are off."""
+def _vgg_losses(targets, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor, gen: torch.Generator, bf16: bool,
+                content: bool, teacher_style: bool):
+    """(content against the photo x, style, swd, Grams against the teacher's painting t) for the
+    output y; zeros for terms that are off."""
     vgg, grams, swd = targets
     zero = torch.zeros((), device=y.device)
-    layers = (STYLE_LAYERS if grams is not None else ()) + ((CONTENT_LAYER_TRAIN,) if content else ())
+    style_layers = STYLE_LAYERS if grams is not None or teacher_style else ()
+    layers = style_layers + ((CONTENT_LAYER_TRAIN,) if content else ())
     with torch.autocast(y.device.type, dtype=torch.bfloat16, enabled=bf16):
         feats = vgg(y, layers)
-        if content:
-            with torch.no_grad():
-                photo = vgg(x, (CONTENT_LAYER_TRAIN,))[CONTENT_LAYER_TRAIN]
+        with torch.no_grad():
+            photo = vgg(x, (CONTENT_LAYER_TRAIN,))[CONTENT_LAYER_TRAIN] if content else None
+            teacher = vgg(t, STYLE_LAYERS) if teacher_style else None
     l_content = (content_loss(feats[CONTENT_LAYER_TRAIN].float(), photo.float()).mean() if content else zero)
     l_style, l_swd = style_terms(feats, grams, swd, gen) if grams is not None else (zero, zero)
-    return l_content, l_style, l_swd
+    l_teacher = zero
+    if teacher_style:
+        l_teacher = style_loss({k: gram(feats[k]) for k in STYLE_LAYERS},
+                               {k: gram(v) for k, v in teacher.items()}).mean()
+    return l_content, l_style, l_swd, l_teacher
 
 
 def _student(cfg: DistillConfig):
@@ -253,11 +272,13 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             l_pixel = (y - t).abs().mean()
             l_grad = gradient_l1(y, t)
             loss = cfg.pixel_weight * l_pixel + cfg.gradient_weight * l_grad
-            l_content = l_style = l_swd = torch.zeros((), device=device)
+            l_content = l_style = l_swd = l_teacher = torch.zeros((), device=device)
             if vgg_targets is not None:
-                l_content, l_style, l_swd = _vgg_losses(vgg_targets, x, y, gen, bf16, cfg.content_weight > 0)
+                l_content, l_style, l_swd, l_teacher = _vgg_losses(vgg_targets, x, y, t, gen, bf16,
+                                                                   cfg.content_weight > 0,
+                                                                   cfg.teacher_style_weight > 0)
                 loss = (loss + cfg.content_weight * l_content + cfg.style_weight * l_style
-                        + cfg.swd_weight * l_swd)
+                        + cfg.swd_weight * l_swd + cfg.teacher_style_weight * l_teacher)
             l_palette = palette_term(palette, y, gen)
             loss = loss + cfg.palette_weight * l_palette
             loss, l_stab = add_stability(loss, cfg.stability_weight, net, x, y, gen, bf16)
@@ -270,7 +291,7 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
             optimizer_step(opt, loss)
             last = {"total": loss.item(), "pixel": l_pixel.item(), "gradient": l_grad.item(),
                     "content": l_content.item(), "style": l_style.item(), "swd": l_swd.item(),
-                    "palette": l_palette.item(),
+                    "teacher_style": l_teacher.item(), "palette": l_palette.item(),
                     "stability": l_stab.item(), "shift": l_shift.item(), "comb": l_comb.item()}
             shown = {"px": f"{last['pixel']:.4f}", "grad": f"{last['gradient']:.4f}",
                      "stab": f"{last['stability']:.5f}"}

@@ -154,3 +154,16 @@ def test_distill_with_the_comb_term_reports_it(setup):
     path = distill(_cfg(setup, size=40, comb_weight=2.0), progress=False)
     meta = json.loads(path.with_suffix(".json").read_text())["training"]
     assert meta["recipe"]["comb_weight"] == 2.0 and "comb" in meta["final_losses"]
+
+
+def test_teacher_style_term_needs_no_painting_and_is_reported(run_cli, tmp_path, setup):
+    """Grams against the teacher's painting of each crop (--teacher-style-weight): VGG in the
+    loop, no painting needed; the recipe and the final losses record it."""
+    r = run_cli("distill", "--teacher", setup / "teacher.safetensors", "--data", setup / "photos", "--name", "t",
+                "--crops", "4", "--size", "32", "--steps", "2", "--batch", "2", "--teacher-style-weight", "2",
+                "--out-dir", tmp_path / "out", "--work-dir", tmp_path / "w", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "out" / "t.json").read_text())["training"]
+    losses = meta["final_losses"]
+    assert meta["recipe"]["teacher_style_weight"] == 2.0
+    assert losses["teacher_style"] > 0 and losses["style"] == 0 and losses["content"] == 0
