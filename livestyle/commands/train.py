@@ -58,7 +58,7 @@ def add_parser(sub) -> None:
                         f"matches the painting's whole feature distribution, palette included (default {TrainConfig.swd_weight:g})")
     p.add_argument("--palette-weight", type=float, default=TrainConfig.palette_weight,
                    help="weight of a sliced Wasserstein term between the output's pixel colours and the "
-                        "painting's: its tones and colours in their proportions (default 0: off)")
+                        f"painting's: its tones and colours in their proportions (default {TrainConfig.palette_weight:g}; 0: off)")
     p.add_argument("--comb-weight", type=float, default=TrainConfig.comb_weight,
                    help=f"holds the output's grid of two-pixel blocks to the photo's (bench quality's comb; default {TrainConfig.comb_weight:g})")
     p.add_argument("--content-layer", default=CONTENT_LAYER_TRAIN, choices=CONTENT_LAYER_CHOICES,

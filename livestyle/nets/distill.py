@@ -45,9 +45,9 @@ from .model_io import ModelFileError, load_network
 from .networks import V3_CONFIG, build_network, default_config
 from .photo_bank import PhotoBank, PhotoBankError
 from .registry import read_sidecar
-from .losses import CONTENT_LAYER_TRAIN, comb_term, content_loss, gram, style_loss
-from .train import (TrainError, _device_name, add_stability, load_painting, palette_target, palette_term, style_terms,
-                    use_bf16)
+from .losses import CONTENT_LAYER_TRAIN, comb_term, content_loss, style_loss
+from .train import (TrainError, _device_name, add_stability, load_painting, output_grams, palette_target, palette_term,
+                    style_terms, use_bf16)
 from .training_run import CREDIT_KEYS, RunConfig, TrainingRun, learning_rate, optimizer_step, write_model
 
 
@@ -191,11 +191,12 @@ def _vgg_losses(targets, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor, gen:
             photo = vgg(x, (CONTENT_LAYER_TRAIN,))[CONTENT_LAYER_TRAIN] if content else None
             teacher = vgg(t, STYLE_LAYERS) if teacher_style else None
     l_content = (content_loss(feats[CONTENT_LAYER_TRAIN].float(), photo.float()).mean() if content else zero)
-    l_style, l_swd = style_terms(feats, grams, swd, gen) if grams is not None else (zero, zero)
+    # The output's Grams once, for the painting's term and the teacher's alike.
+    out_grams = output_grams(feats, STYLE_LAYERS) if style_layers else None
+    l_style, l_swd = style_terms(feats, grams, swd, gen, out_grams) if grams is not None else (zero, zero)
     l_teacher = zero
     if teacher_style:
-        l_teacher = style_loss({k: gram(feats[k]) for k in STYLE_LAYERS},
-                               {k: gram(v) for k, v in teacher.items()}).mean()
+        l_teacher = style_loss(out_grams, output_grams(teacher, STYLE_LAYERS)).mean()
     return l_content, l_style, l_swd, l_teacher
 
 

@@ -153,12 +153,23 @@ def _losses(cfg: TrainConfig, vgg, targets, x: torch.Tensor, y: torch.Tensor, la
     return (l_content, *style_terms(feats_y, targets, swd, gen))
 
 
-def style_terms(feats: dict, grams: dict, swd, gen: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(Gram loss, sliced Wasserstein loss) of a batch's VGG features against the
-    painting's, batch means, in float32 whatever precision the features came in."""
+def output_grams(feats: dict, layers) -> dict:
+    """The Grams of a batch's VGG features at `layers`, in float32 whatever precision the
+    features came in."""
     some = next(iter(feats.values()))
     with torch.autocast(some.device.type, enabled=False):
-        l_style = style_loss({k: gram(feats[k].float()) for k in grams},
+        return {k: gram(feats[k].float()) for k in layers}
+
+
+def style_terms(feats: dict, grams: dict, swd, gen: torch.Generator | None,
+                out_grams: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Gram loss, sliced Wasserstein loss) of a batch's VGG features against the
+    painting's, batch means, in float32. `out_grams`: the features' own Grams
+    (output_grams) where the caller needs them for another term too."""
+    some = next(iter(feats.values()))
+    out_grams = output_grams(feats, grams) if out_grams is None else out_grams
+    with torch.autocast(some.device.type, enabled=False):
+        l_style = style_loss({k: out_grams[k] for k in grams},
                              {k: v.expand(some.shape[0], -1, -1) for k, v in grams.items()}).mean()
         l_swd = swd.loss(feats, gen).mean() if swd is not None else torch.zeros((), device=some.device)
     return l_style, l_swd
