@@ -29,8 +29,12 @@ def test_slow_stylizer_drops_frames_and_latency_stays_bounded(run_cli, tmp_path)
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["dropped"] > 20  # a 150 ms stylizer cannot keep up with 30 frames/s
     assert s["frames_shown"] + s["dropped"] <= s["frames_captured"]
-    # Bounded: at most about one frame waiting + one being stylized, never a backlog.
-    assert s["latency_ms_max"] < 3 * 150 + 200, s
+    # Bounded: about one frame waiting + one being stylized, never a backlog. The median holds
+    # that (a queue of three frames would put it near 600 ms); the maximum only has to rule out
+    # a backlog (the clip's would reach seconds), so one scheduling hiccup on a loaded machine
+    # does not fail the test (it did at 650 ms beside a training job).
+    assert s["latency_ms_p50"] < 500, s
+    assert s["latency_ms_max"] < 1000, s
 
 
 def test_duration_limit_with_looping_source(run_cli, tmp_path):
