@@ -124,7 +124,7 @@ OVERRIDES: dict[str, dict] = {
     "starry": {"swd_weight": 14.0},
     # Matisse's flat fauve planes on a face: content on the shapes so the face holds while the
     # painting's lilac, teal, orange and green repaint it. Not shipped yet: on the CPU these weights
-    # (the last of four rounds) read 0.420 / 0.835 / 0.212 / 2.98, outside the quality targets
+    # (the fourth of five rounds) read 0.420 / 0.835 / 0.212 / 2.98, outside the quality targets
     # (docs/training.md, twenty-seventh session).
     "matisse": {"content_layer": "relu4_2", "content_weight": 3.5, "swd_weight": 12.0, "palette_weight": 60.0},
 }
