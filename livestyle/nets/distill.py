@@ -128,9 +128,13 @@ def shift_loss(net, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, bf16
     return F.mse_loss(y2.float()[..., m:h - m, m:w - m], y[..., dy + m:dy + h - m, dx + m:dx + w - m])
 
 
-def teacher_set(cfg: DistillConfig, teacher, device: torch.device, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(crops, teacher's paintings of them), uint8 (N, 3, S, S); cached in the work folder."""
-    cache = cfg.resolved_work_dir() / f"teacher-{cfg.crops}x{cfg.size}-seed{cfg.seed}.safetensors"
+def teacher_set(cfg: DistillConfig, teacher, teacher_sha: str, device: torch.device,
+                bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(crops, teacher's paintings of them), uint8 (N, 3, S, S); cached in the work folder.
+
+    The cache is named by the teacher's digest: a work folder reused with another
+    teacher (a newer round of the same style) must not train on the old one's paintings."""
+    cache = cfg.resolved_work_dir() / f"teacher-{teacher_sha[:12]}-{cfg.crops}x{cfg.size}-seed{cfg.seed}.safetensors"
     if cache.exists():
         data = load_file(str(cache))
         return data["crops"].to(device), data["painted"].to(device)
@@ -243,7 +247,10 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     teacher = teacher.eval().to(device, memory_format=memory)
     torch.manual_seed(cfg.seed)
-    crops, painted = teacher_set(cfg, teacher, device, bf16)
+    # The path a teacher was read from is often a scratch copy; its digest names it for good
+    # (compare with `sha256sum models/quality/NAME.safetensors`).
+    teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()
+    crops, painted = teacher_set(cfg, teacher, teacher_sha, device, bf16)
     del teacher
 
     needs_painting = cfg.texture_terms or cfg.palette_weight > 0
@@ -300,11 +307,12 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
                 shown["c"] = f"{last['content']:.3f}"
             run.step_done(last, shown)
     wall = run.finish()
-    return _export(cfg, net, run.step, wall, run.last,
+    return _export(cfg, net, run.step, wall, run.last, teacher_sha,
                    {"device": _device_name(device), "precision": "bf16" if bf16 else "fp32"})
 
 
-def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run: dict) -> Path:
+def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, teacher_sha: str,
+            run: dict) -> Path:
     t = read_sidecar(cfg.teacher)
     credits = {k: t[k] for k in CREDIT_KEYS if k in t} | dict(cfg.credits)
     painting = t.get("training", {}).get("recipe", {}).get("style_image")
@@ -314,9 +322,6 @@ def _export(cfg: DistillConfig, net, steps: int, wall: float, losses: dict, run:
         recipe["style_image"] = painting  # the painting behind the teacher (benchmarks score against it)
     arch = net.config.arch
     head = {**credits, "arch": arch, "tier": arch}
-    # The path a teacher was read from is often a scratch copy; its digest names it for good
-    # (compare with `sha256sum models/quality/NAME.safetensors`).
-    teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()
     training = {"method": "distillation", "teacher": os.path.basename(cfg.teacher),
                 "teacher_sha256": teacher_sha, "recipe": recipe,
                 "steps": steps, "wall_seconds": round(wall, 1), **run}

@@ -49,6 +49,27 @@ def test_distill_writes_a_v3_fast_model_with_the_teachers_credits(setup):
     assert out.shape == (1, 3, 40, 56)
 
 
+def test_a_new_teacher_in_the_same_work_folder_paints_its_own_crops(setup):
+    """The cached teacher paintings are named by the teacher's digest: a later round with a
+    newer teacher (same style, same work folder) trains on that teacher, not the old one's."""
+    from livestyle.nets.distill import teacher_set
+    cfg = _cfg(setup, steps=1)
+    distill(cfg, progress=False)
+    torch.manual_seed(1)
+    newer = JohnsonNet(NetworkConfig(arch="quality", widths=(4, 8, 8), res_blocks=1))
+    save_network(newer, setup / "newer.safetensors")
+    (setup / "newer.json").write_text((setup / "teacher.json").read_text())
+    distill(_cfg(setup, steps=1, teacher=str(setup / "newer.safetensors")), progress=False)
+    assert len(list((setup / "work").glob("teacher-*.safetensors"))) == 2
+    digest = hashlib.sha256((setup / "newer.safetensors").read_bytes()).hexdigest()
+    crops, painted = teacher_set(cfg, None, digest, torch.device("cpu"), False)  # read from its cache
+    x, painted = crops[:4].float() / 255, painted[:4].float() / 255
+    with torch.inference_mode():  # the cache was painted in bf16 here, so compare distances
+        to_newer = (painted - load_network(setup / "newer.safetensors")(x).clamp(0, 1)).abs().mean()
+        to_old = (painted - load_network(setup / "teacher.safetensors")(x).clamp(0, 1)).abs().mean()
+    assert to_newer < 0.25 * to_old
+
+
 def test_paused_then_resumed_equals_uninterrupted(setup):
     with pytest.raises(TrainingPaused):
         distill(_cfg(setup), progress=False, stop_after=3)
