@@ -14,8 +14,9 @@ Run it with the peer's own venv (it has onnxruntime, not torch), e.g.
         --styles starry wave scream udnie composition7 mosaic kiss seurat \\
         --out runs/peer --mode arbitrary
 
---mode arbitrary uses <paintings-dir>/<style>.jpg as the style image
-(StyleTransfer.stylize_with); --mode builtin uses the peer's built-in style that
+--mode arbitrary uses the painting the style was trained on as the style image
+(StyleTransfer.stylize_with): the file its model's json names (training.recipe.
+style_image, e.g. matisse -> matisse_woman_hat.jpg), else <paintings-dir>/<style>.jpg; --mode builtin uses the peer's built-in style that
 matches (StyleTransfer.stylize) and skips styles without one. All models ship in
 the wheel; nothing is downloaded. This file must not import `livestyle`.
 """
@@ -43,10 +44,27 @@ BUILTIN_MATCH = {"starry": 19, "wave": 24, "udnie": 22, "composition7": 5}
 DEFAULT_STYLES = ["starry", "wave", "scream", "udnie", "composition7", "mosaic", "kiss", "seurat"]
 
 
+def painting_file(style: str, models_dir: Path) -> str:
+    """The painting's file name as the style's own model recorded it when trained.
+
+    Read from the json beside the weights (quality tier first, then fast), so a
+    style whose painting is not <style>.jpg is compared on the same painting.
+    """
+    for meta in (models_dir / "quality" / f"{style}.json", models_dir / f"{style}.json"):
+        try:
+            recipe = json.loads(meta.read_text())["training"]["recipe"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if recipe.get("style_image"):
+            return recipe["style_image"]
+    return f"{style}.jpg"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", nargs="+", required=True, help="content images")
-    ap.add_argument("--paintings-dir", default="../shared/data/styles", help="holds <style>.jpg")
+    ap.add_argument("--paintings-dir", default="../shared/data/styles", help="holds the paintings")
+    ap.add_argument("--models-dir", default="models", help="the styles' model json files (painting names)")
     ap.add_argument("--styles", nargs="+", default=DEFAULT_STYLES)
     ap.add_argument("--out", default="runs/peer")
     ap.add_argument("--mode", choices=["arbitrary", "builtin"], default="arbitrary")
@@ -68,7 +86,7 @@ def main(argv=None) -> int:
     jobs = []  # (style, painting path or built-in index)
     for style in args.styles:
         if args.mode == "arbitrary":
-            painting = paintings / f"{style}.jpg"
+            painting = paintings / painting_file(style, Path(args.models_dir))
             if not painting.exists():
                 print(f"skip {style}: no painting {painting}", file=sys.stderr)
                 continue
