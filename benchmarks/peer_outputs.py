@@ -16,9 +16,9 @@ Run it with the peer's own venv (it has onnxruntime, not torch), e.g.
 
 --mode arbitrary uses the painting the style was trained on as the style image
 (StyleTransfer.stylize_with): the file its model's json names (training.recipe.
-style_image, e.g. matisse -> matisse_woman_hat.jpg), else <paintings-dir>/<style>.jpg; --mode builtin uses the peer's built-in style that
-matches (StyleTransfer.stylize) and skips styles without one. All models ship in
-the wheel; nothing is downloaded. This file must not import `livestyle`.
+style_image, e.g. matisse -> matisse_woman_hat.jpg), else <paintings-dir>/<style>.jpg;
+--mode builtin uses the peer's built-in style that matches (StyleTransfer.stylize)
+and skips styles without one. All models ship in the wheel; nothing is downloaded. This file must not import `livestyle`.
 """
 from __future__ import annotations
 
@@ -80,13 +80,13 @@ def main(argv=None) -> int:
 
     engine = StyleTransfer(device=args.device, max_size=args.max_size, threads=args.threads)
     photos = [(Path(p).stem, load_image(p)) for p in args.photos]
-    paintings = Path(args.paintings_dir)
+    paintings, models = Path(args.paintings_dir), Path(args.models_dir)
     out_root = Path(args.out) / args.mode
 
     jobs = []  # (style, painting path or built-in index)
     for style in args.styles:
         if args.mode == "arbitrary":
-            painting = paintings / painting_file(style, Path(args.models_dir))
+            painting = paintings / painting_file(style, models)
             if not painting.exists():
                 print(f"skip {style}: no painting {painting}", file=sys.stderr)
                 continue

@@ -247,8 +247,8 @@ def distill(cfg: DistillConfig, resume: bool = False, progress: bool = True, sto
     memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     teacher = teacher.eval().to(device, memory_format=memory)
     torch.manual_seed(cfg.seed)
-    # The path a teacher was read from is often a scratch copy; its digest names it for good
-    # (compare with `sha256sum models/quality/NAME.safetensors`).
+    # The path a teacher was read from is often a scratch copy; its digest names it for good,
+    # in the json and in the cache of its paintings (compare with `sha256sum models/quality/NAME.safetensors`).
     teacher_sha = hashlib.sha256(Path(cfg.teacher).read_bytes()).hexdigest()
     crops, painted = teacher_set(cfg, teacher, teacher_sha, device, bf16)
     del teacher

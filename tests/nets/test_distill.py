@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from livestyle.io.images import write_rgb
-from livestyle.nets.distill import DistillConfig, distill, gradient_l1
+from livestyle.nets.distill import DistillConfig, distill, gradient_l1, teacher_set
 from livestyle.nets.model_io import load_network, read_config, save_network
 from livestyle.nets.networks import JohnsonNet, NetworkConfig
 from livestyle.nets.train import TrainingPaused
@@ -52,7 +52,6 @@ def test_distill_writes_a_v3_fast_model_with_the_teachers_credits(setup):
 def test_a_new_teacher_in_the_same_work_folder_paints_its_own_crops(setup):
     """The cached teacher paintings are named by the teacher's digest: a later round with a
     newer teacher (same style, same work folder) trains on that teacher, not the old one's."""
-    from livestyle.nets.distill import teacher_set
     cfg = _cfg(setup, steps=1)
     distill(cfg, progress=False)
     torch.manual_seed(1)
