@@ -124,11 +124,11 @@ OVERRIDES: dict[str, dict] = {
     "starry": {"swd_weight": 14.0},
     # Matisse's flat fauve planes on a face: content on the shapes so the face holds while the
     # painting's lilac, teal, orange and green repaint it; Grams down to relu5_1 for the larger
-    # planes. Not shipped yet: on the CPU these weights (the last two of eight rounds) read
-    # 0.398 / 0.787 / 0.212 / 2.95 on first frames, but 0.406 on style over four frames
+    # planes. Not shipped yet: on the CPU these weights (the last of nine rounds) read
+    # 0.393 / 0.787 / 0.207 / 2.87 on first frames, but 0.402 on style over four frames
     # (docs/training.md, twenty-seventh and twenty-eighth sessions).
     "matisse": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-                "content_layer": "relu4_2", "content_weight": 5.0, "swd_weight": 12.0, "palette_weight": 60.0},
+                "content_layer": "relu4_2", "content_weight": 4.75, "swd_weight": 12.0, "palette_weight": 60.0},
 }
 
 
