@@ -18,7 +18,8 @@ Run it with the peer's own venv (it has onnxruntime, not torch), e.g.
 (StyleTransfer.stylize_with): the file its model's json names (training.recipe.
 style_image, e.g. matisse -> matisse_woman_hat.jpg), else <paintings-dir>/<style>.jpg;
 --mode builtin uses the peer's built-in style that matches (StyleTransfer.stylize)
-and skips styles without one. All models ship in the wheel; nothing is downloaded. This file must not import `livestyle`.
+and skips styles without one. All models ship in the wheel; nothing is downloaded.
+This file must not import `livestyle`.
 """
 from __future__ import annotations
 
