@@ -83,7 +83,10 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                                        "content_weight": 0.12},
                                       # The weight that brought kiss's and mosaic's students their palettes:
                                       # 0.423 / 0.792, palette 2.41 (twenty-ninth session).
-                                      "matisse": {"palette_weight": 1.5}}
+                                      "matisse": {"palette_weight": 1.5},
+                                      # The same from scream's relu4_2 teacher: 0.418 / 2.45 -> 0.412 / 1.42
+                                      # on style / palette, less orange wash on figures (thirty-first session).
+                                      "scream": {"palette_weight": 1.5}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
@@ -123,6 +126,11 @@ OVERRIDES: dict[str, dict] = {
     # The same term at 6 -> 10 -> 14 for starry: more of the night's blues and the yellow, style
     # 0.369 -> 0.324 with content 0.742 -> 0.775 (docs/training.md, fifteenth session).
     "starry": {"swd_weight": 14.0},
+    # The Scream's sky and fjord strokes: with content on relu2_2 and the sliced Wasserstein term at
+    # 2 the network laid flat orange washes across faces (texture 0.207, palette 3.23); content on
+    # relu4_2 with the term at 14 and the palette term at 10 brought the wavy strokes and the blues
+    # and ochres in, 0.385 / 0.789 -> 0.377 / 0.779 (docs/training.md, thirty-first session).
+    "scream": {"content_layer": "relu4_2", "content_weight": 2.5, "swd_weight": 14.0, "palette_weight": 10.0},
     # Matisse's flat fauve planes on a face: content on the shapes so the face holds while the
     # painting's lilac, teal, orange and green repaint it; Grams down to relu5_1 for the larger
     # planes. The shipped network is the mean of rounds at content 4.25 and 4.5 (alone 0.800 on
