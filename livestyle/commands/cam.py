@@ -25,6 +25,7 @@ import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
+from ..render.live_height import live_work_height, network_ms
 from ..render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 from ..nets.registry import TIERS, find_style, list_styles
 from ..render.stabilize import make_stabilizer
@@ -279,6 +280,7 @@ class Session:
         self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour,
                                  stylizer.tier)
         self.workers = plan_workers(args, stylizer, live=True)
+        self.fit_work_height(stylizer)
         self.worker = StyleWorker(stylizer, names, stylizer.device,
                                   make_stabilizer(args.stabilize, args.stabilize_strength, stylizer.device),
                                   args.simulate_slow_ms)
@@ -296,6 +298,18 @@ class Session:
 
     def log(self, msg: str) -> None:
         say(f"[cam] {msg}", self.args.quiet)
+
+    def fit_work_height(self, stylizer: Stylizer) -> None:
+        """On a CPU, unless --work-height pins it: paint the fast tier at the highest
+        height whose network time leaves the stream its frame rate (render/live_height.py)."""
+        if self.args.work_height is not None or stylizer.device.type != "cpu" or stylizer.tier != "fast":
+            return
+        height, ms = live_work_height(self.source.frame_size, self.source.fps,
+                                      functools.partial(network_ms, stylizer))
+        stylizer.work_height = height
+        if ms is not None:
+            self.log(f"painting at {height or self.source.frame_size[1]} lines: the network takes {ms:.1f} ms "
+                     f"there on this CPU (--work-height pins it)")
 
     # --- recording ----------------------------------------------------------
     def start_recording(self, shape) -> None:
@@ -501,7 +515,7 @@ class Session:
             "fps": round(self.shown / secs, 2), "fps_steady": self._steady_fps(),
             "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
-            "tier": self.worker.current_tier,
+            "tier": self.worker.current_tier, "work_height": self.worker.work_height,
             "snapshots": self.snapshots, "network_workers": self.workers,
             "virtual_cam_frames": self.vcam.frames if self.vcam is not None else None,
             "record": str(self.record_path) if self.record_path else None,

@@ -24,16 +24,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .networks import InstanceNorm, NetworkConfig, _ResBlock
+from .upconv import NearestUpConv
 
 FULL_RES_CHANNELS = 8
 
 
 def _conv(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, padding_mode="reflect")
-
-
-def _up(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
 class LiveStyleNet(nn.Module):
@@ -50,22 +47,22 @@ class LiveStyleNet(nn.Module):
         self.enc2, self.norm2 = _conv(c1, c2, stride=2), InstanceNorm(c2)
         self.enc3, self.norm3 = _conv(c2, c3, stride=2), InstanceNorm(c3)
         self.res = nn.Sequential(*[_ResBlock(c3, "reflect") for _ in range(cfg.res_blocks)])
-        self.dec2, self.dnorm2 = _conv(c3, c2), InstanceNorm(c2)
-        self.dec1, self.dnorm1 = _conv(c2, c1), InstanceNorm(c1)
+        self.dec2, self.dnorm2 = NearestUpConv(c3, c2), InstanceNorm(c2)
+        self.dec1, self.dnorm1 = NearestUpConv(c2, c1), InstanceNorm(c1)
         self.full_dw = _conv(c1, c1, groups=c1)
         self.full_pw = nn.Conv2d(c1, FULL_RES_CHANNELS, 1)
-        self.rgb = _conv(FULL_RES_CHANNELS, 3)
+        self.rgb = NearestUpConv(FULL_RES_CHANNELS, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = F.relu(self.norm1(self.enc1(x)))
         e2 = F.relu(self.norm2(self.enc2(e1)))
         y = self.res(F.relu(self.norm3(self.enc3(e2))))
-        y = F.relu(self.dnorm2(self.dec2(_up(y))) + e2)
-        y = F.relu(self.dnorm1(self.dec1(_up(y))) + e1)
+        y = F.relu(self.dnorm2(self.dec2(y)) + e2)
+        y = F.relu(self.dnorm1(self.dec1(y)) + e1)
         # The depthwise + 1x1 to 8 channels runs at 1/2 resolution and only its 8
         # channels are upsampled: half the full-resolution memory traffic (the
         # cost on a CPU), and the last conv still draws at the pixel level.
         y = F.relu(self.full_pw(self.full_dw(y)))
-        y = self.rgb(_up(y))
+        y = self.rgb(y)
         # Clamping only at inference keeps gradients alive during training.
         return y if self.training else y.clamp(0.0, 1.0)

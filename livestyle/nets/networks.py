@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .upconv import NearestUpConv
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -184,12 +186,14 @@ def _up2_separable(x: torch.Tensor) -> torch.Tensor:
 
 
 class _UpConv(nn.Module):
+    """Keeps the saved weights' names (decoder.N.conv.*)."""
+
     def __init__(self, cin: int, cout: int):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1, padding_mode="reflect")
+        self.conv = NearestUpConv(cin, cout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return self.conv(x)
 
 
 # Johnson et al.'s widths, and half of them: a quarter of the MACs (~42k per pixel
