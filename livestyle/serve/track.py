@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,11 +23,15 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
+from ..render.live_height import live_work_height, network_ms
 from ..render.stabilize import make_stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
-# does): the cost of a 480-line frame whatever the camera sends.
+# does): the cost of a 480-line frame whatever the camera sends. On a CPU the
+# fast tier fits a lower one where the network is too slow for it (as cam).
 WORK_HEIGHT = 480
+# What a browser's camera sends, for fitting the work height.
+BROWSER_FPS = 30.0
 # Stylizers a connection keeps loaded, so flipping between styles is instant.
 CACHED_STYLIZERS = 4
 
@@ -141,11 +146,14 @@ class Painter:
     object, atomic under the GIL); the worker thread reads it once per frame,
     so a change applies from the next frame on, without reconnecting."""
 
-    def __init__(self, settings: Settings, device: str = "auto", work_height: int = WORK_HEIGHT,
+    def __init__(self, settings: Settings, device: str = "auto", work_height: int | None = None,
                  load: Callable = load_style):
+        """work_height None: WORK_HEIGHT, or on a CPU the height fitted to it when the
+        fast tier paints its first frame (render/live_height.py)."""
         self.settings = settings
         self._device = device
-        self._work_height = work_height
+        self._work_height = WORK_HEIGHT if work_height is None else work_height
+        self._fit_pending = work_height is None
         self._load = load
         self._stylizers: OrderedDict = OrderedDict()  # (style, tier) -> Stylizer, most recent last
         self._stabilizer = None  # made with the first stylizer, for the device it paints on
@@ -155,6 +163,8 @@ class Painter:
         s = self.settings
         key = (s.style, s.tier)
         st = self._stylizer(key)
+        if self._fit_pending and st.tier == "fast" and st.device.type == "cpu":
+            self._fit_work_height(st, rgb.shape)
         if self._stabilizer is None:
             self._stabilizer = make_stabilizer("flow", device=st.device)
         if key != self._painting:
@@ -163,6 +173,17 @@ class Painter:
             self._painting = key
         st.strength = s.strength
         return st(rgb, self._stabilizer)
+
+    @property
+    def work_height(self) -> int:
+        return self._work_height
+
+    def _fit_work_height(self, st, shape) -> None:
+        self._fit_pending = False
+        h, w = shape[:2]
+        self._work_height = live_work_height((w, h), BROWSER_FPS, functools.partial(network_ms, st))[0]
+        for loaded in self._stylizers.values():
+            loaded.work_height = self._work_height
 
     def _stylizer(self, key: tuple[str, str]):
         # Loaded in the worker thread (tens of ms to seconds): the page keeps running.

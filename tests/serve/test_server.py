@@ -29,7 +29,8 @@ from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,  # no
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 
 from livestyle.serve.server import ServeConfig, Server  # noqa: E402
-from livestyle.serve.track import LatestFrameTrack, Painter, Settings  # noqa: E402
+from livestyle.render.live_height import LADDER  # noqa: E402
+from livestyle.serve.track import WORK_HEIGHT, LatestFrameTrack, Painter, Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -261,6 +262,18 @@ def test_painter_applies_settings_from_the_next_frame(model_dir, monkeypatch):
     assert painter(image).shape == image.shape
     painter.settings = Settings("plain", "fast", 1.0)  # identity network
     assert np.abs(painter(image).astype(int) - image).max() <= 1  # stabilizer reset: no alpha left over
+
+
+def test_painter_fits_its_work_height_on_a_cpu_unless_given(model_dir, monkeypatch):
+    monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
+    image = pattern(640, 480)
+    painter = Painter(Settings("alpha", "fast", 1.0), device="cpu")
+    assert painter.work_height == WORK_HEIGHT
+    assert painter(image).shape == image.shape
+    assert painter.work_height in (0,) + LADDER  # timed on the first frame (render/live_height.py)
+    pinned = Painter(Settings("alpha", "fast", 1.0), device="cpu", work_height=360)
+    pinned(image)
+    assert pinned.work_height == 360
 
 
 # --------------------------------------------------------------------------- WebRTC, end to end
