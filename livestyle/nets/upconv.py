@@ -51,9 +51,23 @@ class NearestUpConv(nn.Conv2d):
             kernels.append(torch.stack([rows[..., list(taps)].sum(3) for taps in _TAPS[b]], 3))
         return torch.stack(kernels, 1).flatten(0, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _phase_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(phase kernels, bias per phase). Without gradients they are kept until the
+        weight or bias changes (an in-place update bumps its version; a move changes
+        its storage): a frame then runs one convolution, not a dozen small ops more
+        (kernel launches, on a GPU)."""
+        key = tuple((t._version, t.data_ptr(), t.dtype, t.device) for t in (self.weight, self.bias) if t is not None)
+        if not torch.is_grad_enabled() and getattr(self, "_cached_key", None) == key:
+            return self._cached
         bias = None if self.bias is None else self.bias.repeat_interleave(4)
-        y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode=_INPUT_PADDING[self.padding_mode]), self.phase_kernels(), bias)
+        weights = (self.phase_kernels(), bias)
+        if not torch.is_grad_enabled():
+            self._cached_key, self._cached = key, weights
+        return weights
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernels, bias = self._phase_weights()
+        y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode=_INPUT_PADDING[self.padding_mode]), kernels, bias)
         # Shuffled rows are output rows -1 .. 2H: one pixel cropped on each side.
         return F.pixel_shuffle(y, 2)[:, :, 1:-1, 1:-1]
 

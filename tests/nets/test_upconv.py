@@ -37,3 +37,18 @@ def test_saved_weights_keep_a_plain_convolutions_names_and_shape():
 def test_only_paddings_with_an_exact_input_form():
     with pytest.raises(ValueError, match="padding mode"):
         NearestUpConv(3, 3, "circular")
+
+
+def test_kept_kernels_follow_the_weight():
+    torch.manual_seed(2)
+    up = NearestUpConv(3, 2)
+    x = torch.randn(1, 3, 5, 4)
+    with torch.no_grad():
+        first = up(x)
+        up.weight.mul_(2.0)  # in place, as load_state_dict does
+        torch.testing.assert_close(up(x), up.reference_forward(x), atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(up(x), first)
+        up.bias.zero_()  # the bias alone
+        torch.testing.assert_close(up(x), up.reference_forward(x), atol=1e-5, rtol=1e-5)
+    with torch.inference_mode():
+        torch.testing.assert_close(up.double()(x.double()), up.reference_forward(x.double()))
