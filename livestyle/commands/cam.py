@@ -25,7 +25,7 @@ import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
-from ..render.live_height import live_work_height, network_ms
+from ..render.live_height import fit_live_work_height
 from ..render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 from ..nets.registry import TIERS, find_style, list_styles
 from ..render.stabilize import make_stabilizer
@@ -302,10 +302,11 @@ class Session:
     def fit_work_height(self, stylizer: Stylizer) -> None:
         """On a CPU, unless --work-height pins it: paint the fast tier at the highest
         height whose network time leaves the stream its frame rate (render/live_height.py)."""
-        if self.args.work_height is not None or stylizer.device.type != "cpu" or stylizer.tier != "fast":
+        fitted = None if self.args.work_height is not None else \
+            fit_live_work_height(stylizer, self.source.frame_size, self.source.fps)
+        if fitted is None:
             return
-        height, ms = live_work_height(self.source.frame_size, self.source.fps,
-                                      functools.partial(network_ms, stylizer))
+        height, ms = fitted
         stylizer.work_height = height
         if ms is not None:
             self.log(f"painting at {height or self.source.frame_size[1]} lines: the network takes {ms:.1f} ms "

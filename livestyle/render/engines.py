@@ -64,8 +64,9 @@ def default_precision(net: torch.nn.Module, cpu_has_bf16: bool = True) -> str:
     """bf16 for the networks trained under bf16 autocast, the quality tier and the v3
     fast design, where the CPU computes bf16 (AVX-512 bf16 or AMX: 2x and 1.6x
     faster; largest difference ~0.03 of full scale); f32 everywhere else: on an
-    AVX2 CPU OpenVINO emulates bf16 and the fast network took 45 ms instead of 36
-    (640x480, AMD EPYC Zen 3), and for the v2 fast design (bit-comparable with torch)."""
+    AVX2 CPU OpenVINO emulates bf16, no faster (26.4 vs 26.7 ms for the fast network
+    at 640x480 on an AMD EPYC Zen 3) and not bit-comparable with torch; and f32 for
+    the v2 fast design (bit-comparable with torch)."""
     config = getattr(net, "config", None)
     trained_in_bf16 = getattr(config, "arch", "fast") == "quality" or getattr(config, "design", "") == "v3"
     return "bf16" if trained_in_bf16 and cpu_has_bf16 else "f32"

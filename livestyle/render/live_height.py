@@ -4,14 +4,17 @@ The `fast` network's cost grows with the pixels it paints, and CPUs differ by
 more than the stream's headroom: at 640x480 the network alone takes 11.5 ms on
 an AVX-512 bf16 host and 28 ms on an AVX2 one (AMD EPYC Zen 3, 2 cores), where
 30 frames/s end to end leaves the network about 15 ms beside capture, flow,
-blend and display (measured: 24 frames/s shown at 480 lines there, 29 at 384).
+blend and display (measured there: 26.7 frames/s shown at 480 lines, 29.8-30.0
+fitted, docs/benchmarks.md).
 So, as a game picks its render scale, `cam` times the network on the stream's
 frame size and steps down a ladder of heights until it fits; frames are scaled
 back up after the network (Stylizer's work height), so strokes grow a little
 relative to the frame and the stream keeps its rate. `--work-height` pins it.
+`serve`'s page does the same on its first fast-tier frame.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Callable
 
@@ -59,3 +62,12 @@ def live_work_height(frame_size: tuple[int, int], fps: float, measure: Callable[
         if ms <= budget_ms:
             break
     return (0 if rung == h else rung), ms
+
+
+def fit_live_work_height(stylizer, frame_size: tuple[int, int], fps: float) -> tuple[int, float | None] | None:
+    """live_work_height for `stylizer` where fitting applies (the fast tier on a CPU:
+    on a GPU frames are painted at their own size, and the quality tier is not live
+    on a CPU at any height), else None."""
+    if stylizer.device.type != "cpu" or stylizer.tier != "fast":
+        return None
+    return live_work_height(frame_size, fps, functools.partial(network_ms, stylizer))

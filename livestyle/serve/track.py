@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
-from ..render.live_height import live_work_height, network_ms
+from ..render.live_height import fit_live_work_height
 from ..render.stabilize import make_stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
@@ -163,7 +162,7 @@ class Painter:
         s = self.settings
         key = (s.style, s.tier)
         st = self._stylizer(key)
-        if self._fit_pending and st.tier == "fast" and st.device.type == "cpu":
+        if self._fit_pending:
             self._fit_work_height(st, rgb.shape)
         if self._stabilizer is None:
             self._stabilizer = make_stabilizer("flow", device=st.device)
@@ -179,9 +178,12 @@ class Painter:
         return self._work_height
 
     def _fit_work_height(self, st, shape) -> None:
-        self._fit_pending = False
         h, w = shape[:2]
-        self._work_height = live_work_height((w, h), BROWSER_FPS, functools.partial(network_ms, st))[0]
+        fitted = fit_live_work_height(st, (w, h), BROWSER_FPS)
+        if fitted is None:  # not the fast tier on a CPU: fitted when that first paints
+            return
+        self._fit_pending = False
+        self._work_height = fitted[0]
         for loaded in self._stylizers.values():
             loaded.work_height = self._work_height
 

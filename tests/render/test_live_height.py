@@ -1,5 +1,5 @@
 from livestyle.nets.networks import build_network, default_config
-from livestyle.render.live_height import LADDER, live_work_height, network_ms
+from livestyle.render.live_height import LADDER, fit_live_work_height, live_work_height, network_ms
 from livestyle.render.stylize import Stylizer
 
 
@@ -49,3 +49,10 @@ def test_frames_no_taller_than_the_lowest_rung_are_not_timed():
 def test_times_the_real_network_on_its_engine():
     st = Stylizer(build_network(default_config("fast")))  # OpenVINO where installed
     assert network_ms(st, 120, 160, runs=2) > 0
+
+
+def test_fits_only_the_fast_tier_on_a_cpu():
+    st = Stylizer(build_network(default_config("fast")))
+    assert fit_live_work_height(st, (160, 120), 30) == (0, None)  # applies; nothing lower to pick
+    st.tier = "quality"
+    assert fit_live_work_height(st, (640, 480), 30) is None
