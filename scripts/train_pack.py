@@ -84,6 +84,9 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                       # The weight that brought kiss's and mosaic's students their palettes:
                                       # 0.423 / 0.792, palette 2.41 (twenty-ninth session).
                                       "matisse": {"palette_weight": 1.5},
+                                      # The same from seurat's repainted teacher: 0.421 / 2.54 -> 0.418 / 2.05
+                                      # (thirty-second session).
+                                      "seurat": {"palette_weight": 1.5},
                                       # The same from scream's relu4_2 teacher: 0.418 / 2.45 -> 0.412 / 1.42
                                       # on style / palette, less orange wash on figures (thirty-first session).
                                       "scream": {"palette_weight": 1.5}}
