@@ -56,12 +56,15 @@ class NearestUpConv(nn.Conv2d):
         weight or bias changes (an in-place update bumps its version; a move changes
         its storage): a frame then runs one convolution, not a dozen small ops more
         (kernel launches, on a GPU)."""
-        key = tuple((t._version, t.data_ptr(), t.dtype, t.device) for t in (self.weight, self.bias) if t is not None)
-        if not torch.is_grad_enabled() and getattr(self, "_cached_key", None) == key:
+        tensors = [t for t in (self.weight, self.bias) if t is not None]
+        # Weights made under inference_mode have no version counter: computed every call.
+        keep = not torch.is_grad_enabled() and not any(t.is_inference() for t in tensors)
+        key = tuple((t._version, t.data_ptr(), t.dtype, t.device) for t in tensors) if keep else None
+        if keep and getattr(self, "_cached_key", None) == key:
             return self._cached
         bias = None if self.bias is None else self.bias.repeat_interleave(4)
         weights = (self.phase_kernels(), bias)
-        if not torch.is_grad_enabled():
+        if keep:
             self._cached_key, self._cached = key, weights
         return weights
 

@@ -52,3 +52,12 @@ def test_kept_kernels_follow_the_weight():
         torch.testing.assert_close(up(x), up.reference_forward(x), atol=1e-5, rtol=1e-5)
     with torch.inference_mode():
         torch.testing.assert_close(up.double()(x.double()), up.reference_forward(x.double()))
+
+
+def test_weights_made_under_inference_mode():
+    with torch.inference_mode():  # e.g. a network loaded inside inference_mode
+        up = NearestUpConv(3, 2)
+        x = torch.randn(1, 3, 5, 4)
+        torch.testing.assert_close(up(x), up.reference_forward(x), atol=1e-5, rtol=1e-5)
+        up.weight.mul_(0.5)
+        torch.testing.assert_close(up(x), up.reference_forward(x), atol=1e-5, rtol=1e-5)
