@@ -207,7 +207,8 @@ def bench_pipeline(args) -> dict:
         + ", ".join(f"{k} {v}" for k, v in stages.items()),
         f"camera-like {cam['size']} (file source paced at {args.fps:g} frames/s, latest mode, no window, "
         f"painted at {cam['work_height'] or cam['size'].split('x')[1]} lines, {cam['seconds']} s): "
-        f"{cam['fps']} frames/s shown ({cam['fps_steady']} from the first frame shown to the last), {cam['frames_shown']} frames, {cam['dropped']} dropped, latency p50 "
+        f"{cam['fps']} frames/s shown ({cam['fps_steady']} from the first frame shown to the last), "
+        f"{cam['frames_shown']} frames, {cam['dropped']} dropped, latency p50 "
         f"{cam['latency_ms_p50']} ms p95 {cam['latency_ms_p95']} ms",
         f"peak memory {data['file']['peak_rss_mb']} MB (file run), {cam['peak_rss_mb']} MB (after camera-like run)",
     ]

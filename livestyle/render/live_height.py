@@ -3,8 +3,8 @@
 The `fast` network's cost grows with the pixels it paints, and CPUs differ by
 more than the stream's headroom: at 640x480 the network alone takes 11.5 ms on
 an AVX-512 bf16 host and 28 ms on an AVX2 one (AMD EPYC Zen 3, 2 cores), where
-30 frames/s end to end leaves the network about 15 ms beside capture, flow,
-blend and display (measured there: 26.7 frames/s shown at 480 lines, 29.8-30.0
+30 frames/s end to end leaves the network about half of each 33 ms frame beside
+capture, flow, blend and display (measured there: 26.7 frames/s shown at 480 lines, 29.8-30.0
 fitted, docs/benchmarks.md).
 So, as a game picks its render scale, `cam` times the network on the stream's
 frame size and steps down a ladder of heights until it fits; frames are scaled
