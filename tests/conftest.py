@@ -33,6 +33,15 @@ def random_net(seed: int) -> FastStyleNet:
     return FastStyleNet(NetworkConfig(widths=(8, 16), res_blocks=1))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def engine_cache_dir(tmp_path_factory) -> Path:
+    """The engine's disk cache (render/engine_cache.py) in a folder of the test run's own,
+    inherited by the CLI's subprocesses: nothing read from or written to the user's cache."""
+    d = tmp_path_factory.mktemp("engine-cache")
+    os.environ["LIVESTYLE_CACHE_DIR"] = str(d)
+    return d
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
     """A models folder with small real networks: an identity 'plain' and two random styles."""

@@ -11,7 +11,8 @@ the fast network 21 ms f32, 15 ms bf16, 26 ms in ONNX Runtime.
 Frames go in and out as NHWC float32 (HWC is how frames arrive): OpenVINO's
 pre/post-processing does the layout change inside the compiled graph. One
 compiled model per frame size (a stream has one size; a static shape compiles
-to faster kernels than a dynamic one).
+to faster kernels than a dynamic one). Graphs and compiled kernels are kept on disk
+between runs (engine_cache.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+
+from . import engine_cache
 
 ENGINES = ("auto", "torch", "openvino")
 ONNX_OPSET = 17
@@ -85,7 +88,8 @@ class OpenVINOEngine:
 
         self._ov = ov
         self._core = ov.Core()
-        self._onnx = export_onnx(net)
+        self._net = net
+        self._onnx = engine_cache.cached_onnx(net, ONNX_OPSET, export_onnx)
         cpu_has_bf16 = "BF16" in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         self.precision = precision or default_precision(net, cpu_has_bf16)
         self.threads = threads  # None: OpenVINO's default, every core
@@ -94,7 +98,12 @@ class OpenVINOEngine:
 
     def _compile(self, h: int, w: int):
         ov = self._ov
-        model = self._core.read_model(self._onnx)
+        try:
+            model = self._core.read_model(self._onnx)
+        except Exception:  # noqa: BLE001 - a damaged cached graph: export it again
+            engine_cache.forget_onnx(self._net, ONNX_OPSET)
+            self._onnx = engine_cache.cached_onnx(self._net, ONNX_OPSET, export_onnx)
+            model = self._core.read_model(self._onnx)
         model.reshape([1, 3, h, w])
         ppp = ov.preprocess.PrePostProcessor(model)
         ppp.input().tensor().set_layout(ov.Layout("NHWC"))
@@ -104,6 +113,9 @@ class OpenVINOEngine:
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.precision}
         if self.threads:
             config["INFERENCE_NUM_THREADS"] = self.threads
+        blobs = engine_cache.openvino_dir()
+        if blobs:
+            config["CACHE_DIR"] = blobs
         return self._core.compile_model(ppp.build(), "CPU", config)
 
     def __call__(self, nhwc: np.ndarray) -> np.ndarray:
