@@ -25,7 +25,7 @@ import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
-from ..render.live_height import fit_live_work_height
+from ..render.live_height import HeightGovernor, fit_live_work_height, ladder_for
 from ..render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 from ..nets.registry import TIERS, find_style, list_styles
 from ..render.stabilize import make_stabilizer
@@ -105,6 +105,12 @@ class StyleWorker:
         self.engine = first.engine
         self.frame_shape = None  # (h, w) of the frames, known from the first one (for warm-ups)
         self.lock = threading.Lock()
+        self.preloaded = threading.Event()
+        # A HeightGovernor where the work height was fitted (fast tier, CPU), and what
+        # to call with (old, new) when it moves; set by the Session.
+        self.governor = None
+        self.on_height = None
+        self._governed = None  # the (style, tier) the governor's window is counting
 
     def get(self, name: str, tier: str) -> Stylizer:
         """The stylizer for `name` in `tier`, or in the tier the style has when it lacks that one."""
@@ -158,6 +164,12 @@ class StyleWorker:
     # an 8 s run. At the lowest thread priority it takes only the time the stream
     # leaves idle (28.8-30.0 frames/s over eight runs, docs/benchmarks.md).
     def preload(self, stop: threading.Event) -> None:
+        try:
+            self._preload(stop)
+        finally:
+            self.preloaded.set()
+
+    def _preload(self, stop: threading.Event) -> None:
         lower_thread_priority()
         # Wait for the first frame: the engines compile for the frame size. `network`
         # sets the shape only after its own first run, so the engine's worker threads
@@ -187,11 +199,34 @@ class StyleWorker:
     def prepare(self, inp: Channel, out: Channel) -> None:
         # Every stylizer has the same work height, so the first one scales for all.
         for frame in inp:
+            self.govern(inp)
             out.put((frame, self.first.prepare(frame.rgb, self.stabilizer)))
             # The next camera frame is taken only once the network has this one:
             # at most one prepared frame waits, so a slow network (the quality
             # tier on a CPU) never has a second frame aging in line.
             out.wait_empty()
+
+    def govern(self, captured: Channel) -> None:
+        """Let the governor move the work height by the frames the stream drops (render/
+        live_height.py). It counts only while the fast tier paints one style with every
+        style loaded: a load, or the quality tier, drops frames at any height."""
+        g = self.governor
+        if g is None:
+            return
+        painting = (self.current, self.current_tier)
+        now = time.monotonic()
+        if painting[1] != "fast" or not self.preloaded.is_set() or painting != self._governed:
+            self._governed = painting
+            g.restart(now)
+            return
+        height = g.update(now, captured.put_count, captured.dropped)
+        if height is not None:
+            # Only this thread scales frames (with the first stylizer, see above); the
+            # stylizers loaded later take the height too.
+            old, self.first.work_height = self.first.work_height, height
+            self.work_height = height
+            if self.on_height is not None:
+                self.on_height(old, height)
 
     def network(self, controls: Controls, item):
         frame, prepared = item
@@ -280,10 +315,15 @@ class Session:
         self.controls = Controls(names.index(stylizer.name), stylizer.strength, stylizer.keep_colour,
                                  stylizer.tier)
         self.workers = plan_workers(args, stylizer, live=True)
-        self.fit_work_height(stylizer)
+        fitted = self.fit_work_height(stylizer)
         self.worker = StyleWorker(stylizer, names, stylizer.device,
                                   make_stabilizer(args.stabilize, args.stabilize_strength, stylizer.device),
                                   args.simulate_slow_ms)
+        if fitted:  # a fitted height keeps being fitted while the stream runs
+            frame_h = source.frame_size[1]
+            rungs = [0 if r == frame_h else r for r in ladder_for(frame_h)]
+            self.worker.governor = HeightGovernor(rungs, stylizer.work_height, time.monotonic())
+            self.worker.on_height = self._height_moved
         self.recorder = None  # a video_writer.VideoWriter while recording
         self.record_path = Path(args.record) if args.record else None
         self.record_t0 = 0.0
@@ -299,18 +339,26 @@ class Session:
     def log(self, msg: str) -> None:
         say(f"[cam] {msg}", self.args.quiet)
 
-    def fit_work_height(self, stylizer: Stylizer) -> None:
+    def fit_work_height(self, stylizer: Stylizer) -> bool:
         """On a CPU, unless --work-height pins it: paint the fast tier at the highest
-        height whose network time leaves the stream its frame rate (render/live_height.py)."""
+        height whose network time leaves the stream its frame rate (render/live_height.py).
+        True when there was a height to choose."""
         fitted = None if self.args.work_height is not None else \
             fit_live_work_height(stylizer, self.source.frame_size, self.source.fps)
         if fitted is None:
-            return
+            return False
         height, ms = fitted
         stylizer.work_height = height
-        if ms is not None:
-            self.log(f"painting at {height or self.source.frame_size[1]} lines: the network takes {ms:.1f} ms "
-                     f"there on this CPU (--work-height pins it)")
+        if ms is None:
+            return False
+        self.log(f"painting at {height or self.source.frame_size[1]} lines: the network takes {ms:.1f} ms "
+                 f"there on this CPU (--work-height pins it)")
+        return True
+
+    def _height_moved(self, old: int, new: int) -> None:
+        frame_h = self.source.frame_size[1]
+        why = "the stream dropped frames" if (new or frame_h) < (old or frame_h) else "the stream has room"
+        self.log(f"painting at {new or frame_h} lines: {why}")
 
     # --- recording ----------------------------------------------------------
     def start_recording(self, shape) -> None:
@@ -517,6 +565,7 @@ class Session:
             "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
             "latency_ms_max": round(lat[-1], 1) if lat else None, "style": self.worker.current,
             "tier": self.worker.current_tier, "work_height": self.worker.work_height,
+            "work_height_changes": self.worker.governor.changes if self.worker.governor else 0,
             "snapshots": self.snapshots, "network_workers": self.workers,
             "virtual_cam_frames": self.vcam.frames if self.vcam is not None else None,
             "record": str(self.record_path) if self.record_path else None,

@@ -97,3 +97,20 @@ def test_fits_its_work_height_to_the_cpu(run_cli, tmp_path):
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["work_height"] in (0, 432, 384, 336, 288, 240)
     assert "lines: the network takes" in r.stderr  # said in one line; --work-height skips it
+
+
+def test_a_stream_that_falls_behind_paints_fewer_lines(run_cli, tmp_path):
+    # A network that takes 60 ms whatever the height cannot keep a 30 frames/s source:
+    # the governor steps the fitted height down while the stream runs, and says so.
+    src = write_video(tmp_path / "in.mp4", frames=30, fps=30, size=(640, 480))
+    r = run_cli("cam", "--source", src, "--no-window", "--style", "alpha", "--json", "--loop",
+                "--duration", "5", "--simulate-slow-ms", "60", "--stabilize", "off")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert s["work_height_changes"] >= 1 and s["work_height"] in (432, 384, 336, 288, 240)
+    assert "lines: the stream dropped frames" in r.stderr
+    # pinned, it stays
+    r = run_cli("cam", "--source", src, "--no-window", "--style", "alpha", "--json", "--loop",
+                "--duration", "2", "--simulate-slow-ms", "60", "--stabilize", "off", "--work-height", "480")
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert s["work_height_changes"] == 0 and s["work_height"] == 480

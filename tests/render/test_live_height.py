@@ -1,5 +1,6 @@
 from livestyle.nets.networks import build_network, default_config
-from livestyle.render.live_height import LADDER, fit_live_work_height, live_work_height, network_ms
+from livestyle.render.live_height import (LADDER, HeightGovernor, fit_live_work_height, ladder_for,
+                                          live_work_height, network_ms)
 from livestyle.render.stylize import Stylizer
 
 
@@ -56,3 +57,76 @@ def test_fits_only_the_fast_tier_on_a_cpu():
     assert fit_live_work_height(st, (160, 120), 30) == (0, None)  # applies; nothing lower to pick
     st.tier = "quality"
     assert fit_live_work_height(st, (640, 480), 30) is None
+
+
+class Stream:
+    """A live stream's counters as the governor sees them: `fps` frames captured a
+    second, a share of them dropped, fed every frame."""
+
+    def __init__(self, governor: HeightGovernor, fps: float = 30.0):
+        self.g, self.fps = governor, fps
+        self.t, self.captured, self.dropped = 0.0, 0, 0
+        self.moves: list[tuple[float, int]] = []
+
+    def run(self, seconds: float, drop_share) -> None:
+        """drop_share: a number, or a function of the height being painted."""
+        debt = 0.0
+        for _ in range(int(seconds * self.fps)):
+            self.t += 1.0 / self.fps
+            self.captured += 1
+            debt += drop_share(self.g.height) if callable(drop_share) else drop_share
+            if debt >= 1.0:
+                debt -= 1.0
+                self.dropped += 1
+            moved = self.g.update(self.t, self.captured, self.dropped)
+            if moved is not None:
+                self.moves.append((round(self.t, 1), moved))
+
+
+def _governor(height=384):
+    return HeightGovernor(ladder_for(480), height, now=0.0)
+
+
+def test_a_stream_that_keeps_up_climbs_one_rung_at_a_time_to_the_top():
+    s = Stream(_governor(336))
+    s.run(60, 0.0)
+    assert [h for _, h in s.moves] == [384, 432, 480]
+    gaps = [b[0] - a[0] for a, b in zip([(0.0, 336)] + s.moves, s.moves)]
+    assert all(g >= HeightGovernor.CALM_S for g in gaps)
+
+
+def test_a_stream_that_falls_behind_steps_down_until_it_keeps_up():
+    s = Stream(_governor(432))
+    s.run(30, lambda h: 0.3 if h > 336 else 0.0)  # this machine holds 336 lines, not more
+    assert [h for _, h in s.moves][:2] == [384, 336]
+    assert s.g.height == 336 and s.moves[0][0] <= 2 * HeightGovernor.WINDOW_S + 0.1
+
+
+def test_a_lone_hiccup_is_not_a_slow_machine():
+    s = Stream(_governor(384))
+    s.run(5, 0.0)
+    s.dropped += 4  # four frames in one window: 6-7% of it
+    s.run(5, 0.0)
+    assert s.moves == []
+
+
+def test_a_rung_that_failed_is_tried_again_later_and_later():
+    s = Stream(_governor(336))
+    s.run(200, lambda h: 0.5 if h >= 384 else 0.0)  # 384 never holds
+    tries = [t for t, h in s.moves if h == 384]
+    assert len(tries) >= 3
+    waits = [b - a for a, b in zip(tries, tries[1:])]
+    assert all(b > a for a, b in zip(waits, waits[1:]))  # the back-off doubles
+    assert s.g.height == 336 or s.moves[-1][1] == 384
+
+
+def test_a_restart_forgets_the_window_and_the_calm():
+    g = _governor(336)
+    s = Stream(g)
+    s.run(9, 0.0)
+    g.restart(s.t)  # e.g. a style switch: its load's drops are not counted, and the calm starts over
+    s.dropped += 30
+    s.run(9, 0.0)
+    assert s.moves == []
+    s.run(2, 0.0)
+    assert [h for _, h in s.moves] == [384]
