@@ -110,7 +110,6 @@ class StyleWorker:
         # to call with (old, new) when it moves; set by the Session.
         self.governor = None
         self.on_height = None
-        self._governed = None  # the (style, tier) the governor's window is counting
 
     def get(self, name: str, tier: str) -> Stylizer:
         """The stylizer for `name` in `tier`, or in the tier the style has when it lacks that one."""
@@ -213,13 +212,11 @@ class StyleWorker:
         g = self.governor
         if g is None:
             return
-        painting = (self.current, self.current_tier)
         now = time.monotonic()
-        if painting[1] != "fast" or not self.preloaded.is_set() or painting != self._governed:
-            self._governed = painting
+        if self.current_tier != "fast" or not self.preloaded.is_set():
             g.restart(now)
             return
-        height = g.update(now, captured.put_count, captured.dropped)
+        height = g.update(now, captured.put_count, captured.dropped, (self.current, self.current_tier))
         if height is not None:
             # Only this thread scales frames (with the first stylizer, see above); the
             # stylizers loaded later take the height too.

@@ -115,21 +115,27 @@ class HeightGovernor:
         self._strikes = 0  # windows running over DROP_SHARE
         self._settle_until = now
         self._window = None  # (start time, captured, dropped) of the window being counted
+        self._painting = None  # what the window is counting (e.g. a style and tier)
 
     @property
     def height(self) -> int:
         return self.rungs[self.index]
 
     def restart(self, now: float) -> None:
-        """Forget the window being counted (a style or tier switch, the preload: frames
+        """Forget the window being counted (a style or tier switch, a preload: frames
         dropped then say nothing about the height, and nor does a calm)."""
         self._window = None
         self._strikes = 0
         self._calm_since = now
 
-    def update(self, now: float, captured: int, dropped: int) -> int | None:
-        """Feed the stream's counters (frames captured and dropped so far); returns the
-        new height when it changes, else None."""
+    def update(self, now: float, captured: int, dropped: int, painting=None) -> int | None:
+        """Feed the stream's counters (frames captured and dropped so far) and what is
+        being painted (a change of it restarts the count: loading a style drops frames
+        at any height); returns the new height when it changes, else None."""
+        if painting != self._painting:
+            self._painting = painting
+            self.restart(now)
+            return None
         if now < self._settle_until:
             return None
         if self._window is None:

@@ -90,7 +90,8 @@ class Connection:
     def _on_track(self, track) -> None:
         if track.kind != "video" or self.track is not None:
             return  # audio, or a second camera: not painted
-        self.track = LatestFrameTrack(track, self.painter, on_error=self._report_error)
+        self.track = out = LatestFrameTrack(track, self.painter, on_error=self._report_error)
+        self.painter.stream_counts = lambda: (out.received, out.dropped)
         self.pc.addTrack(self.track)
 
     def _on_datachannel(self, channel) -> None:

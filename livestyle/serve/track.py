@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
-from ..render.live_height import fit_live_work_height
+from ..render.live_height import HeightGovernor, fit_live_work_height, ladder_for
 from ..render.stabilize import make_stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
@@ -157,6 +157,10 @@ class Painter:
         self._stylizers: OrderedDict = OrderedDict()  # (style, tier) -> Stylizer, most recent last
         self._stabilizer = None  # made with the first stylizer, for the device it paints on
         self._painting: tuple[str, str] | None = None
+        # (frames received, dropped) of the connection's track, set by the connection: with
+        # them a fitted height keeps being fitted while the stream runs (as in cam).
+        self.stream_counts: Callable[[], tuple[int, int]] | None = None
+        self._governor: HeightGovernor | None = None
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         s = self.settings
@@ -164,6 +168,7 @@ class Painter:
         st = self._stylizer(key)
         if self._fit_pending:
             self._fit_work_height(st, rgb.shape)
+        self._govern(key)
         if self._stabilizer is None:
             self._stabilizer = make_stabilizer("flow", device=st.device)
         if key != self._painting:
@@ -183,9 +188,25 @@ class Painter:
         if fitted is None:  # not the fast tier on a CPU: fitted when that first paints
             return
         self._fit_pending = False
-        self._work_height = fitted[0]
+        self._set_work_height(fitted[0])
+        if fitted[1] is not None:  # more than one height to choose from
+            self._governor = HeightGovernor([0 if r == h else r for r in ladder_for(h)], fitted[0], time.monotonic())
+
+    def _govern(self, key: tuple[str, str]) -> None:
+        g, counts = self._governor, self.stream_counts
+        if g is None or counts is None:
+            return
+        if key[1] != "fast":  # the quality tier drops frames at any height on a CPU
+            g.restart(time.monotonic())
+            return
+        height = g.update(time.monotonic(), *counts(), key)
+        if height is not None:
+            self._set_work_height(height)
+
+    def _set_work_height(self, height: int) -> None:
+        self._work_height = height
         for loaded in self._stylizers.values():
-            loaded.work_height = self._work_height
+            loaded.work_height = height
 
     def _stylizer(self, key: tuple[str, str]):
         # Loaded in the worker thread (tens of ms to seconds): the page keeps running.

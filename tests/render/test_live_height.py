@@ -130,3 +130,14 @@ def test_a_restart_forgets_the_window_and_the_calm():
     assert s.moves == []
     s.run(2, 0.0)
     assert [h for _, h in s.moves] == [384]
+
+
+def test_another_style_restarts_the_count():
+    g = _governor(384)
+    t, captured, dropped = 0.0, 0, 0
+    for _ in range(5):  # every window half dropped, but each with another style being loaded
+        t += 2.5
+        captured += 75
+        dropped += 37
+        assert g.update(t, captured, dropped, painting=("style", int(t))) is None
+    assert g.height == 384

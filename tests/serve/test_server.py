@@ -276,6 +276,36 @@ def test_painter_fits_its_work_height_on_a_cpu_unless_given(model_dir, monkeypat
     assert pinned.work_height == 360
 
 
+def test_painter_paints_fewer_lines_when_the_connection_drops_frames(model_dir, monkeypatch):
+    """As cam: the fitted height keeps being fitted by the frames the track drops."""
+    import livestyle.serve.track as track_module
+
+    class Clock:  # the governor's clock, half a second a frame
+        t = 0.0
+
+        @classmethod
+        def monotonic(cls):
+            return cls.t
+
+        perf_counter = staticmethod(time.perf_counter)
+
+    monkeypatch.setattr(track_module, "time", Clock)
+    monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
+    image = pattern(640, 480)
+    painter = Painter(Settings("alpha", "fast", 1.0), device="cpu")
+    counts = {"received": 0, "dropped": 0}
+    painter.stream_counts = lambda: (counts["received"], counts["dropped"])
+    painter(image)
+    fitted = painter.work_height or 480
+    assert fitted > LADDER[-1]  # a tiny network: room to step down
+    for _ in range(8):  # 4 s of a 30 frames/s camera, half of it dropped
+        Clock.t += 0.5
+        counts["received"] += 15
+        counts["dropped"] += 8
+        painter(image)
+    assert 0 < painter.work_height < fitted
+
+
 # --------------------------------------------------------------------------- WebRTC, end to end
 
 
