@@ -25,7 +25,7 @@ import torch
 
 from ..io.camera import CameraSource, parse_size, parse_source
 from ..errors import UsageError
-from ..render.live_height import HeightGovernor, fit_live_work_height, ladder_for
+from ..render.live_height import HeightGovernor, fit_live_work_height
 from ..render.pipeline import Channel, Closed, Pipeline, lower_thread_priority
 from ..nets.registry import TIERS, find_style, list_styles
 from ..render.stabilize import make_stabilizer
@@ -317,9 +317,8 @@ class Session:
                                   make_stabilizer(args.stabilize, args.stabilize_strength, stylizer.device),
                                   args.simulate_slow_ms)
         if fitted:  # a fitted height keeps being fitted while the stream runs
-            frame_h = source.frame_size[1]
-            rungs = [0 if r == frame_h else r for r in ladder_for(frame_h)]
-            self.worker.governor = HeightGovernor(rungs, stylizer.work_height, time.monotonic())
+            self.worker.governor = HeightGovernor.for_frame(source.frame_size[1], stylizer.work_height,
+                                                            time.monotonic())
             self.worker.on_height = self._height_moved
         self.recorder = None  # a video_writer.VideoWriter while recording
         self.record_path = Path(args.record) if args.record else None

@@ -117,6 +117,12 @@ class HeightGovernor:
         self._window = None  # (start time, captured, dropped) of the window being counted
         self._painting = None  # what the window is counting (e.g. a style and tier)
 
+    @classmethod
+    def for_frame(cls, frame_h: int, height: int, now: float) -> "HeightGovernor":
+        """A governor over ladder_for(frame_h) in the Stylizer's terms (work height 0:
+        the frame's own), starting at the fitted `height`."""
+        return cls([0 if r == frame_h else r for r in ladder_for(frame_h)], height, now)
+
     @property
     def height(self) -> int:
         return self.rungs[self.index]

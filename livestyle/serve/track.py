@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from ..api import load_style
-from ..render.live_height import HeightGovernor, fit_live_work_height, ladder_for
+from ..render.live_height import HeightGovernor, fit_live_work_height
 from ..render.stabilize import make_stabilizer
 
 # Live frames are painted at this height and scaled back (what `livestyle cam`
@@ -190,7 +190,7 @@ class Painter:
         self._fit_pending = False
         self._set_work_height(fitted[0])
         if fitted[1] is not None:  # more than one height to choose from
-            self._governor = HeightGovernor([0 if r == h else r for r in ladder_for(h)], fitted[0], time.monotonic())
+            self._governor = HeightGovernor.for_frame(h, fitted[0], time.monotonic())
 
     def _govern(self, key: tuple[str, str]) -> None:
         g, counts = self._governor, self.stream_counts

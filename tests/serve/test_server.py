@@ -290,20 +290,21 @@ def test_painter_paints_fewer_lines_when_the_connection_drops_frames(model_dir, 
         perf_counter = staticmethod(time.perf_counter)
 
     monkeypatch.setattr(track_module, "time", Clock)
+    # Fitted at the frame's own 480 lines whatever the machine's load (the fit has its own test).
+    monkeypatch.setattr(track_module, "fit_live_work_height", lambda st, size, fps: (0, 5.0))
     monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
     image = pattern(640, 480)
     painter = Painter(Settings("alpha", "fast", 1.0), device="cpu")
     counts = {"received": 0, "dropped": 0}
     painter.stream_counts = lambda: (counts["received"], counts["dropped"])
     painter(image)
-    fitted = painter.work_height or 480
-    assert fitted > LADDER[-1]  # a tiny network: room to step down
+    assert painter.work_height == 0
     for _ in range(8):  # 4 s of a 30 frames/s camera, half of it dropped
         Clock.t += 0.5
         counts["received"] += 15
         counts["dropped"] += 8
         painter(image)
-    assert 0 < painter.work_height < fitted
+    assert 0 < painter.work_height < 480
 
 
 # --------------------------------------------------------------------------- WebRTC, end to end
