@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import platform
 import tempfile
 import threading
 from pathlib import Path
@@ -103,10 +104,27 @@ def forget_onnx(net: torch.nn.Module, opset: int) -> None:
         (root / "onnx" / f"{network_key(net, opset)}.onnx").unlink(missing_ok=True)
 
 
-def openvino_dir() -> str | None:
-    """The folder for OpenVINO's compiled blobs (its CACHE_DIR property), or None."""
+def openvino_dir(version: str = "") -> str | None:
+    """The folder for OpenVINO `version`'s compiled blobs (its CACHE_DIR property) on this
+    machine's CPU, or None. One folder per instruction set: a home folder shared between
+    machines must never hand an AVX-512 kernel to an AVX2 CPU."""
     root = cache_dir()
-    return None if root is None else str(root / "openvino")
+    if root is None:
+        return None
+    tag = hashlib.sha256(f"{version}|{platform.machine()}|{_cpu_flags()}".encode()).hexdigest()[:16]
+    return str(root / "openvino" / tag)
+
+
+@functools.cache
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):  # x86, ARM
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -113,7 +113,7 @@ class OpenVINOEngine:
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.precision}
         if self.threads:
             config["INFERENCE_NUM_THREADS"] = self.threads
-        blobs = engine_cache.openvino_dir()
+        blobs = engine_cache.openvino_dir(ov.__version__)
         if blobs:
             config["CACHE_DIR"] = blobs
         return self._core.compile_model(ppp.build(), "CPU", config)
