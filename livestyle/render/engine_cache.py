@@ -58,7 +58,9 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def _code_digest() -> bytes:
-    h = hashlib.sha256()
+    from .. import __version__  # with the sources, or alone where only bytecode ships
+
+    h = hashlib.sha256(__version__.encode())
     for pattern in _GRAPH_SOURCES:
         for path in sorted(_PACKAGE.glob(pattern)):
             h.update(path.name.encode())
