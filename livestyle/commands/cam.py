@@ -183,6 +183,8 @@ class StyleWorker:
                 st = self.cache.get((name, have))
                 if st is None:  # loaded and run once here, published to the workers after
                     st = self._load(name, have, path)
+                    if stop.is_set():  # q waits for this thread: one step, not two, at its priority
+                        return
                     st.run_network(st.prepare(np.zeros(self.frame_shape, np.uint8)))
             except Exception:  # noqa: BLE001 - a broken file is reported when picked
                 continue
