@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from media import probe, write_video
 
@@ -99,12 +100,18 @@ def test_fits_its_work_height_to_the_cpu(run_cli, tmp_path):
     assert "lines: the network takes" in r.stderr  # said in one line; --work-height skips it
 
 
-def test_a_stream_that_falls_behind_paints_fewer_lines(run_cli, tmp_path):
+def test_a_stream_that_falls_behind_paints_fewer_lines(run_cli, model_dir, tmp_path):
     # A network that takes 60 ms whatever the height cannot keep a 30 frames/s source:
     # the governor steps the fitted height down while the stream runs, and says so.
+    # One style in the folder: nothing to load ahead, so the governor counts from the start
+    # on a loaded machine too (it waits for the preload).
+    one = tmp_path / "models"
+    one.mkdir()
+    for ext in ("safetensors", "json"):
+        shutil.copy(model_dir / f"alpha.{ext}", one / f"alpha.{ext}")
     src = write_video(tmp_path / "in.mp4", frames=30, fps=30, size=(640, 480))
     r = run_cli("cam", "--source", src, "--no-window", "--style", "alpha", "--json", "--loop",
-                "--duration", "5", "--simulate-slow-ms", "60", "--stabilize", "off")
+                "--duration", "5", "--simulate-slow-ms", "60", "--stabilize", "off", env={"LIVESTYLE_MODELS": str(one)})
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["work_height_changes"] >= 1 and s["work_height"] in (432, 384, 336, 288, 240)
