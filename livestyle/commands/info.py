@@ -16,6 +16,7 @@ def run(args) -> int:
     import torch
 
     from .. import __version__
+    from ..render import engine_cache
     from ..render.devices import pick_device
     from ..render.engines import pick_engine
     from ..nets.registry import list_styles, models_dir
@@ -35,10 +36,18 @@ def run(args) -> int:
         ("device", f"{dev.type} {gpu}".strip()),
         ("cpu threads", str(torch.get_num_threads())),
         ("models", f"{models_dir()} ({len(list_styles())} styles)"),
+        ("engine cache", _cache_line(engine_cache.cache_dir())),
     ]
     for k, v in rows:
         print(f"{k:12s} {v}")
     return 0
+
+
+def _cache_line(folder) -> str:
+    if folder is None:
+        return "off (LIVESTYLE_CACHE_DIR)"
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return f"{folder} ({size / 2 ** 20:.1f} MB)"
 
 
 def _version(mod: str) -> str:

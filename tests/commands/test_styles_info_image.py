@@ -52,7 +52,7 @@ def test_styles_sheet(run_cli, tmp_path):
 def test_info(run_cli):
     r = run_cli("info")
     assert r.returncode == 0, r.stderr
-    for word in ("torch", "opencv", "FFmpeg", "device", "models"):
+    for word in ("torch", "opencv", "FFmpeg", "device", "models", "engine cache"):
         assert word in r.stdout
 
 
