@@ -10,7 +10,9 @@ So, as a game picks its render scale, `cam` times the network on the stream's
 frame size and steps down a ladder of heights until it fits; frames are scaled
 back up after the network (Stylizer's work height), so strokes grow a little
 relative to the frame and the stream keeps its rate. `--work-height` pins it.
-`serve`'s page does the same on its first fast-tier frame.
+`serve`'s page does the same on its first fast-tier frame. While the stream runs,
+a HeightGovernor keeps the choice honest: frames dropped step it down, a calm
+tries a rung up.
 """
 from __future__ import annotations
 
