@@ -55,6 +55,15 @@ def export_onnx(net: torch.nn.Module, out=None, opset: int = ONNX_OPSET) -> byte
     return data
 
 
+def cache_graph(net: torch.nn.Module) -> bool:
+    """Put `net`'s graph in the engine cache ahead of use (OpenVINOEngine then reads
+    it); False when the cache is off and there is nowhere to put it."""
+    if engine_cache.cache_dir() is None:
+        return False
+    engine_cache.cached_onnx(net, ONNX_OPSET, export_onnx)
+    return True
+
+
 def openvino_available() -> bool:
     try:
         import openvino  # noqa: F401
