@@ -121,3 +121,4 @@ def test_a_stream_that_falls_behind_paints_fewer_lines(run_cli, model_dir, tmp_p
                 "--duration", "2", "--simulate-slow-ms", "60", "--stabilize", "off", "--work-height", "480")
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["work_height_changes"] == 0 and s["work_height"] == 480
+    assert "lines: the network takes" not in r.stderr and "lines: the stream" not in r.stderr
