@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..io.images import read_rgb, resize_long_side, write_rgb
+from ..io.images import check_writable_image, read_rgb, resize_long_side, write_rgb
 from ..render.stylize import Stylizer
 
 
@@ -37,6 +37,7 @@ def render_sheet(styles, out: str | Path, photo_paths: list[Path], width: int = 
     Photos are painted at `paint_width` on the long side (640: what `cam` and `video` paint
     on a CPU), then shown at `width`: a network's strokes have a fixed size in pixels, so
     painting the thumbnail itself would show strokes twice as coarse as a user sees."""
+    out = check_writable_image(out)
     photos = photos or ([read_rgb(p) for p in photo_paths] if photo_paths else [_default_photo()])
     painted_in = [resize_long_side(p, max(width, paint_width)) for p in photos]
     smalls = [resize_long_side(p, width) for p in painted_in]
@@ -57,6 +58,5 @@ def render_sheet(styles, out: str | Path, photo_paths: list[Path], width: int = 
         rows.append(_row(tiles))
     w = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, w - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
-    out = Path(out)
     write_rgb(out, np.concatenate(rows, 0))
     return out

@@ -409,6 +409,8 @@ def run(args) -> int:
 
     if args.what == "network" and args.frames < 30:
         raise UsageError("--frames must be at least 30")
+    for name in args.styles or ():
+        find_style(name)  # a typo is one line naming the closest style, not an empty table
     sections = {"network": bench_network, "pipeline": bench_pipeline, "stability": bench_stability,
                 "quality": bench_quality, "gatys": bench_gatys}
     todo = list(sections) if args.what == "all" else [args.what]

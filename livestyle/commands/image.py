@@ -1,6 +1,7 @@
 """`livestyle image IN... -o OUT`: stylize still images (files or folders)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -43,14 +44,19 @@ def _collect(inputs: list[str]) -> list[Path]:
 def _targets(files: list[Path], inputs: list[str], output: str) -> list[Path]:
     out = Path(output)
     many = len(files) > 1 or any(Path(i).is_dir() for i in inputs)
-    if not many and out.suffix.lower() in IMAGE_EXTENSIONS:
+    folder = out.is_dir() or output.endswith(("/", os.sep)) or not out.suffix
+    if many and out.suffix.lower() in IMAGE_EXTENSIONS:
+        raise UsageError(f"several inputs need an output folder, not a file: {out}")
+    if not many and not folder:
+        if out.suffix.lower() not in IMAGE_EXTENSIONS:
+            # Not silently a folder named "out.txt": a typo'd file name is far likelier.
+            raise UsageError(f"unsupported output type '{out.suffix}': use {', '.join(IMAGE_EXTENSIONS)}, "
+                             "or end the path with / for a folder")
         if not out.parent.is_dir():
             raise ImageError(f"output folder does not exist: {out.parent}")
         if out.resolve() == files[0].resolve():
             raise ImageError(f"output path is the input file: {out}")
         return [out]
-    if out.suffix.lower() in IMAGE_EXTENSIONS:
-        raise UsageError(f"several inputs need an output folder, not a file: {out}")
     out.mkdir(parents=True, exist_ok=True)
     return [out / (f.stem + ".png") for f in files]
 

@@ -27,9 +27,21 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def write_rgb(path: str | os.PathLike, rgb: np.ndarray) -> None:
+def check_writable_image(path: str | os.PathLike) -> Path:
+    """`path` if its type is one we write (checked before minutes of painting, not after:
+    OpenCV raises, rather than returns False, for a type it has no encoder for)."""
     path = Path(path)
-    ext = path.suffix.lower() or ".png"
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise ImageError(f"unsupported image type '{path.suffix or '(none)'}' for {path}: use "
+                         + ", ".join(IMAGE_EXTENSIONS))
+    if not path.parent.is_dir():
+        raise ImageError(f"output folder does not exist: {path.parent}")
+    return path
+
+
+def write_rgb(path: str | os.PathLike, rgb: np.ndarray) -> None:
+    path = check_writable_image(path)
+    ext = path.suffix.lower()
     ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ImageError(f"cannot encode image as {ext}: {path}")

@@ -31,3 +31,10 @@ def test_stability_prints_warping_errors(run_cli, tmp_path):
     assert r.returncode == 0, r.stderr
     row = sections(r.stdout)["stability"]["rows"][0]
     assert row["frames"] == 12 and row["off"] >= 0 and row["flow"] >= 0 and row["input"] >= 0
+
+
+def test_unknown_style_in_styles_is_one_line(run_cli):
+    # not an empty table and exit 0: the typo named, with the closest style
+    r = run_cli("bench", "quality", "--styles", "alpha", "alpah")
+    assert r.returncode == 2 and "unknown style 'alpah' (did you mean 'alpha'?)" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

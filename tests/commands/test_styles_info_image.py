@@ -77,6 +77,21 @@ def test_image_bad_input(run_cli, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_bad_output_types_fail_before_painting(run_cli, tmp_path):
+    write_rgb(tmp_path / "a.png", np.zeros((20, 30, 3), np.uint8))
+    # one input and a file name we cannot write: not silently a folder called o.txt
+    r = run_cli("image", tmp_path / "a.png", "-o", tmp_path / "o.txt", "--style", "plain")
+    assert r.returncode == 2 and "unsupported output type '.txt'" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "o.txt").exists()
+    r = run_cli("image", tmp_path / "a.png", "-o", f"{tmp_path / 'into.v2'}/", "--style", "plain")
+    assert r.returncode == 0 and (tmp_path / "into.v2" / "a.png").is_file(), r.stderr  # a trailing / asks for a folder
+    for sheet, needle in ((tmp_path / "sheet.txt", "unsupported image type '.txt'"),
+                          (tmp_path / "nope" / "sheet.png", "output folder does not exist")):
+        r = run_cli("styles", "--sheet", sheet)
+        assert r.returncode == 2 and needle in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
 def test_export_onnx(run_cli, tmp_path):
     import onnx
 
