@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..api import load_style
@@ -53,6 +54,17 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
 def check_range(name: str, value: float, lo: float, hi: float) -> None:
     if not (lo <= value <= hi):
         raise UsageError(f"{name} must be between {lo:g} and {hi:g} (got {value:g})")
+
+
+_STYLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_style_name(name: str) -> None:
+    """A new style's name (train, distill) becomes its file names and what --style takes:
+    letters, digits, - and _, so "../x" cannot write outside the model folder."""
+    if not _STYLE_NAME.fullmatch(name):
+        raise UsageError(f"--name must be letters, digits, - and _ (at most 64, starting with a letter or digit; "
+                         f"got {name!r})")
 
 
 def check_weights(args, names: tuple[str, ...]) -> None:

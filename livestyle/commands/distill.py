@@ -9,7 +9,7 @@ from ..nets.distill import DistillConfig, distill
 from ..nets.registry import find_style, tier_folder
 from ..nets.train import PRECISIONS, TrainingPaused
 from ..render.devices import DEVICES
-from .common import check_weights
+from .common import check_style_name, check_weights
 
 
 def add_parser(sub) -> None:
@@ -57,6 +57,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    check_style_name(args.name)
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
     teacher = Path(args.teacher)

@@ -10,7 +10,7 @@ from ..nets.registry import tier_folder
 from ..render.devices import DEVICES
 from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
 from ..nets.vgg import check_relu_layers
-from .common import check_weights
+from .common import check_style_name, check_weights
 
 
 # Layers a content loss makes sense on (the relu after each conv of blocks 2-4).
@@ -84,6 +84,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    check_style_name(args.name)
     if not Path(args.data).is_dir():
         raise UsageError(f"--data is not a folder: {args.data}")
     check_weights(args, ("style_weight", "content_weight", "tv_weight", "stability_weight",

@@ -91,6 +91,18 @@ def test_train_bad_painting(tmp_path):
     assert "not a readable image" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_train_and_distill_refuse_a_name_that_is_a_path(tmp_path):
+    make_dataset(tmp_path)
+    cmd = train_cmd(tmp_path, tmp_path / "out", tmp_path / "w")
+    cmd[cmd.index("tiny")] = "../escaped"
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 2 and "--name must be letters" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, "-m", "livestyle", "distill", "--teacher", "x.safetensors", "--data",
+                        str(tmp_path / "photos"), "--name", "a/b"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--name must be letters" in r.stderr, r.stderr
+    assert not list(tmp_path.rglob("escaped*"))
+
+
 def test_train_warm_start_with_another_content_layer(tmp_path):
     """The fine-tune recipe of the shipped pack: start from a finished model, content on relu4_2,
     style Grams down to relu5_1."""
