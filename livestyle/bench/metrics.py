@@ -26,7 +26,7 @@
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -171,8 +171,3 @@ def _points(features: torch.Tensor, limit: int = 16384) -> torch.Tensor:
     if len(pts) > limit:
         pts = pts[torch.linspace(0, len(pts) - 1, limit).round().long()]
     return pts
-
-
-def mean_pairs(pairs: Iterable[tuple[float, float]]) -> tuple[float, float]:
-    arr = np.array(list(pairs), dtype=np.float64)
-    return float(arr[:, 0].mean()), float(arr[:, 1].mean())
