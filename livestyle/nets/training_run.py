@@ -92,8 +92,12 @@ def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, d
     base = read_sidecar(init_from) if init_from else {}
     if not base:
         return head, training
-    head = {**{k: base[k] for k in CREDIT_KEYS if k in base}, **head}
     old = base.get("training") or {}
+    # Another painting's network as the starting point (a new style warm-started from a
+    # shipped one) lends its weights, not its painting's title and painter.
+    ours, theirs = (t.get("recipe", {}).get("style_image") for t in (training, old))
+    if not (ours and theirs and ours != theirs):
+        head = {**{k: base[k] for k in CREDIT_KEYS if k in base}, **head}
     # Two older layouts: `stages` (oldest first, the last one the file itself) and
     # `earlier_rounds` (the rounds before the one at the top level).
     earlier = old.get("stages") or (list(old.get("earlier_rounds", [])) + [old] if old else [])

@@ -126,6 +126,22 @@ def test_lineage_reads_the_older_earlier_rounds_layout(tmp_path):
     assert inherit_lineage("", {"a": 1}, {"steps": 1}) == ({"a": 1}, {"steps": 1})
 
 
+def test_a_warm_start_from_another_painting_keeps_no_credits(tmp_path):
+    import json
+
+    from livestyle.nets.training_run import inherit_lineage
+
+    base = {"title": "The Starry Night", "credits": "The Starry Night, ...", "training": {
+        "steps": 7, "recipe": {"style_image": "starry.jpg"}}}
+    (tmp_path / "m.json").write_text(json.dumps(base))
+    head, training = inherit_lineage(str(tmp_path / "m.safetensors"), {"title": "Water Lilies"},
+                                     {"steps": 3, "recipe": {"style_image": "lilies.jpg"}})
+    assert head == {"title": "Water Lilies"}  # no stale credits line from starry
+    assert [s["steps"] for s in training["stages"]] == [7, 3]  # the lineage still lists starry's rounds
+    head, _ = inherit_lineage(str(tmp_path / "m.safetensors"), {}, {"steps": 3, "recipe": {"style_image": "starry.jpg"}})
+    assert head["credits"] == "The Starry Night, ..."
+
+
 def test_a_shipped_mean_keeps_its_note_through_later_rounds(tmp_path):
     """scripts/average_models.py --json notes the mean in OUT.json; a round warm-started from
     it lists its stages and carries the note (and any earlier one) in `earlier_averages`."""
