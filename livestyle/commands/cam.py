@@ -40,7 +40,7 @@ EXPORT_NICENESS = 10
 KEYS_HELP = [
     "n / right   next style",
     "p / left    previous style",
-    "1-9         pick a style",
+    "1-9, 0      pick a style (0: the tenth)",
     "+ / -       strength",
     "c           preserve colour",
     "t           tier: fast / quality",
@@ -77,6 +77,13 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--simulate-slow-ms", type=float, default=0, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
+
+
+def style_for_digit(ch: str, n: int) -> int | None:
+    """The style a number key picks, in the number row's order (1..9, then 0 for the
+    tenth); None past the last style."""
+    index = (int(ch) or 10) - 1
+    return index if index < n else None
 
 
 @dataclass
@@ -420,8 +427,8 @@ class Session:
                 c.style_index = (c.style_index + 1) % n
             elif (ch == "p" or key in LEFT) and n:
                 c.style_index = (c.style_index - 1) % n
-            elif ch.isdigit() and ch != "0" and int(ch) <= n:
-                c.style_index = int(ch) - 1
+            elif ch.isdigit() and (pick := style_for_digit(ch, n)) is not None:
+                c.style_index = pick
             elif ch in ("+", "="):
                 c.strength = min(1.0, round(c.strength + 0.1, 2))
             elif ch in ("-", "_"):

@@ -57,6 +57,13 @@ def test_no_display_without_no_window_is_a_clear_error(run_cli, tmp_path):
     assert "no display" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_number_keys_pick_styles_in_the_number_rows_order():
+    from livestyle.commands.cam import style_for_digit
+
+    assert [style_for_digit(ch, 10) for ch in "1234567890"] == list(range(10))  # 0: the tenth
+    assert style_for_digit("4", 3) is None and style_for_digit("0", 9) is None and style_for_digit("3", 3) == 2
+
+
 def test_preload_takes_only_the_tiers_that_run_live_on_the_device():
     """On a CPU the quality tier loads when picked, not ahead: preloading it would take
     the cores from the live stream; on a GPU both tiers load ahead."""
