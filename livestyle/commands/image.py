@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from ..errors import UsageError
-from ..io.images import IMAGE_EXTENSIONS, ImageError, list_images, read_rgb, write_rgb
+from ..io.images import IMAGE_EXTENSIONS, ImageError, check_writable_image, list_images, read_rgb, write_rgb
 from .common import add_style_args, check_range, make_stylizer, say
 
 
@@ -52,8 +52,7 @@ def _targets(files: list[Path], inputs: list[str], output: str) -> list[Path]:
             # Not silently a folder named "out.txt": a typo'd file name is far likelier.
             raise UsageError(f"unsupported output type '{out.suffix}': use {', '.join(IMAGE_EXTENSIONS)}, "
                              "or end the path with / for a folder")
-        if not out.parent.is_dir():
-            raise ImageError(f"output folder does not exist: {out.parent}")
+        check_writable_image(out)  # its folder exists
         if out.resolve() == files[0].resolve():
             raise ImageError(f"output path is the input file: {out}")
         return [out]
