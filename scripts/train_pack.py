@@ -154,10 +154,11 @@ OVERRIDES: dict[str, dict] = {
     # four), so 4.4 here (docs/training.md, twenty-seventh to twenty-ninth sessions).
     "matisse": {"style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
                 "content_layer": "relu4_2", "content_weight": 4.4, "swd_weight": 12.0, "palette_weight": 60.0},
-    # Monet's lilac, violet and green dabs: the recipe the repainted styles share (content on
-    # relu4_2, sliced Wasserstein 14, palette term 10); warm-started from starry's quality network
-    # on the CPU, 400 steps gave 0.356 / 0.680 (docs/training.md, thirty-fourth session).
-    "waterlilies": {"content_layer": "relu4_2", "content_weight": 3.0, "swd_weight": 14.0, "palette_weight": 10.0},
+    # Monet's lilac, violet and green dabs: warm-started from starry's quality network, rounds
+    # with content on relu4_2 (3.0, then 2.2) painted them but left a lilac band around contours;
+    # the shipped network's last round, content on relu2_2 at 1.4, holds the contours (0.315 /
+    # 0.763; docs/training.md, thirty-fourth session).
+    "waterlilies": {"content_layer": "relu2_2", "content_weight": 1.4, "swd_weight": 14.0, "palette_weight": 10.0},
 }
 
 
