@@ -76,11 +76,22 @@ def add_parser(sub) -> None:
     p.add_argument("--title", default="")
     p.add_argument("--painter", default="")
     p.add_argument("--year", default="")
+    p.add_argument("--credits", default="",
+                   help="one line kept in the model's json: where the painting comes from and its licence "
+                        "(default: title, painter and year when given)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work dir")
     p.add_argument("--init-from", default="", help="start from a finished model's weights (e.g. models/starry.safetensors)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
+
+
+def credit_line(title: str, painter: str, year: str) -> str:
+    """'Title, Painter (year).' from the parts given; '' when none is."""
+    line = ", ".join(part for part in (title, painter) if part)
+    if year:
+        line = f"{line} ({year})" if line else year
+    return f"{line}." if line else ""
 
 
 def run(args) -> int:
@@ -97,6 +108,9 @@ def run(args) -> int:
     if not 0 <= args.res_blocks <= 16:
         raise UsageError(f"--res-blocks must be between 1 and 16, or 0 for the default (got {args.res_blocks})")
     credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
+    line = args.credits or credit_line(args.title, args.painter, args.year)
+    if line:
+        credits["credits"] = line
     cfg = TrainConfig(
         style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir or tier_folder(args.arch),
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,

@@ -67,6 +67,7 @@ def test_train_killed_then_resumed_matches_uninterrupted(tmp_path):
     meta = json.loads((tmp_path / "out" / "tiny.json").read_text())
     assert meta["training"]["steps"] == 12
     assert meta["title"] == "Sines" and meta["painter"] == "Test"
+    assert meta["credits"] == "Sines, Test (2026)."  # composed from the parts; --credits replaces it
     assert set(meta["training"]["final_losses"]) >= {"content", "style", "tv", "stability"}
     # With no knobs: the shipped fast design and the recipe the shipped networks started from.
     assert meta["design"] == "v3" and read_config(tmp_path / "out" / "tiny.safetensors").design == "v3"
@@ -112,10 +113,13 @@ def test_train_warm_start_with_another_content_layer(tmp_path):
     assert r.returncode == 0, r.stderr
     start = tmp_path / "a" / "tiny.safetensors"
     cmd = train_cmd(tmp_path, tmp_path / "b", tmp_path / "wb", "--init-from", str(start), "--content-layer", "relu4_2",
-                    "--style-layers", "relu1_1", "relu3_1", "relu5_1", "--res-blocks", "3")
+                    "--style-layers", "relu1_1", "relu3_1", "relu5_1", "--res-blocks", "3",
+                    "--credits", "Sines by Test; CC0.")
     r = subprocess.run([c if c != "12" else "3" for c in cmd], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
-    recipe = json.loads((tmp_path / "b" / "tiny.json").read_text())["training"]["recipe"]
+    meta = json.loads((tmp_path / "b" / "tiny.json").read_text())
+    assert meta["credits"] == "Sines by Test; CC0."
+    recipe = meta["training"]["recipe"]
     assert recipe["content_layer"] == "relu4_2" and recipe["init_from"] == str(start) and recipe["steps"] == 3
     assert recipe["style_layers"] == ["relu1_1", "relu3_1", "relu5_1"]
     a, b = load_file(str(start)), load_file(str(tmp_path / "b" / "tiny.safetensors"))
@@ -194,3 +198,10 @@ def test_train_pack_script_tiny(tmp_path):
     assert read_config(tmp_path / "fast" / "starry.safetensors").design == "v3"
     r = subprocess.run(fast, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "skipped" in r.stdout
+
+
+def test_credit_line_from_the_parts_given():
+    from livestyle.commands.train import credit_line
+    assert credit_line("Sines", "", "2026") == "Sines (2026)."
+    assert credit_line("", "Test", "") == "Test."
+    assert credit_line("", "", "") == ""
