@@ -9,6 +9,7 @@ from ..nets.losses import CONTENT_LAYER_TRAIN
 from ..nets.registry import tier_folder
 from ..render.devices import DEVICES
 from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
+from ..nets.training_run import credit_line
 from ..nets.vgg import check_relu_layers
 from .common import check_style_name, check_weights
 
@@ -84,14 +85,6 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
-
-
-def credit_line(title: str, painter: str, year: str) -> str:
-    """'Title, Painter (year).' from the parts given; '' when none is."""
-    line = ", ".join(part for part in (title, painter) if part)
-    if year:
-        line = f"{line} ({year})" if line else year
-    return f"{line}." if line else ""
 
 
 def run(args) -> int:

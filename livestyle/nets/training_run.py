@@ -82,6 +82,16 @@ def learning_rate(base: float, steps: int, step: int, floor: float = 0.1) -> flo
 
 
 CREDIT_KEYS = ("title", "painter", "year", "credits")
+
+
+def credit_line(title: str, painter: str, year: str, note: str = "") -> str:
+    """A model json's "credits" line, 'Title, Painter (year); note.' from the parts given;
+    '' when none is."""
+    line = ", ".join(part for part in (title, painter) if part)
+    if year:
+        line = f"{line} ({year})" if line else year
+    line = "; ".join(part for part in (line, note) if part)
+    return f"{line}." if line else ""
 AVERAGE_KEYS = ("averaged", "earlier_averages")
 
 

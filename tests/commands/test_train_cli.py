@@ -198,10 +198,3 @@ def test_train_pack_script_tiny(tmp_path):
     assert read_config(tmp_path / "fast" / "starry.safetensors").design == "v3"
     r = subprocess.run(fast, capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "skipped" in r.stdout
-
-
-def test_credit_line_from_the_parts_given():
-    from livestyle.commands.train import credit_line
-    assert credit_line("Sines", "", "2026") == "Sines (2026)."
-    assert credit_line("", "Test", "") == "Test."
-    assert credit_line("", "", "") == ""

@@ -1,6 +1,9 @@
 """Warm starts in livestyle.nets.train: a deeper network picks up exactly where the source left off."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -195,3 +198,14 @@ def test_a_fine_tuned_v3_network_is_still_marked_v3(tmp_path):
                              init_from=str(tmp_path / "v3.safetensors")), progress=False)
     assert json.loads(path.with_suffix(".json").read_text())["design"] == "v3"
     assert load_network(path).config.design == "v3"
+
+
+def test_credit_line_from_the_parts_given():
+    from livestyle.nets.training_run import credit_line
+    assert credit_line("Sines", "Test", "2026") == "Sines, Test (2026)."
+    assert credit_line("Sines", "", "2026") == "Sines (2026)."
+    assert credit_line("", "Test", "") == "Test."
+    assert credit_line("", "", "") == ""
+    # train_pack's line for the shipped pack
+    assert (credit_line("Water Lilies", "Claude Monet", "1919", "public domain. Painting file: monet_waterlilies.jpg")
+            == json.loads((Path(__file__).parents[2] / "models" / "waterlilies.json").read_text())["credits"])
