@@ -82,6 +82,7 @@ def learning_rate(base: float, steps: int, step: int, floor: float = 0.1) -> flo
 
 
 CREDIT_KEYS = ("title", "painter", "year", "credits")
+AVERAGE_KEYS = ("averaged", "earlier_averages")
 
 
 def credit_line(title: str, painter: str, year: str, note: str = "") -> str:
@@ -92,7 +93,6 @@ def credit_line(title: str, painter: str, year: str, note: str = "") -> str:
         line = f"{line} ({year})" if line else year
     line = "; ".join(part for part in (line, note) if part)
     return f"{line}." if line else ""
-AVERAGE_KEYS = ("averaged", "earlier_averages")
 
 
 def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, dict]:

@@ -130,8 +130,6 @@ def test_lineage_reads_the_older_earlier_rounds_layout(tmp_path):
 
 
 def test_a_warm_start_from_another_painting_keeps_no_credits(tmp_path):
-    import json
-
     from livestyle.nets.training_run import inherit_lineage
 
     base = {"title": "The Starry Night", "credits": "The Starry Night, ...", "training": {
