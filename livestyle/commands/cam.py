@@ -141,8 +141,10 @@ class StyleWorker:
         have = tier if tier in style.tiers else style.pick_tier("auto", "cpu")
         return have, style.tier_path(have)
 
-    def _load(self, name: str, tier: str, path) -> Stylizer:
-        st = Stylizer.from_file(path, self.device, name, self.engine)
+    def _load(self, name: str, tier: str, path, net: torch.nn.Module | None = None) -> Stylizer:
+        """A stylizer for the file at `path`; `net` is that file already read."""
+        st = Stylizer(net, self.device, name, self.engine) if net is not None else \
+            Stylizer.from_file(path, self.device, name, self.engine)
         st.tier = tier
         st.work_height = self.work_height
         return st
@@ -186,7 +188,7 @@ class StyleWorker:
         while self.frame_shape is None and not stop.wait(0.05):
             pass
         lower_thread_priority(EXPORT_NICENESS)
-        self._cache_graphs(stop)
+        read = self._cache_graphs(stop)
         lower_thread_priority()
         for name, tier in self.preload_order():
             if stop.is_set():
@@ -195,7 +197,7 @@ class StyleWorker:
                 have, path = self._tier_path(name, tier)
                 st = self.cache.get((name, have))
                 if st is None:  # loaded and run once here, published to the workers after
-                    st = self._load(name, have, path)
+                    st = self._load(name, have, path, read.pop(path, None))
                     if stop.is_set():  # q waits for this thread: one step, not two, at its priority
                         return
                     st.run_network(st.prepare(np.zeros(self.frame_shape, np.uint8)))
@@ -205,25 +207,31 @@ class StyleWorker:
                 st = self.cache.setdefault((name, have), st)
                 self.cache.setdefault((name, tier), st)
 
-    def _cache_graphs(self, stop: threading.Event) -> None:
+    def _cache_graphs(self, stop: threading.Event) -> dict:
         """Export the graphs the engine cache lacks (a machine's first run) before the
         thread drops to the lowest priority: torch's exporter runs under one
         process-wide lock, and a key that needs a network now (t for the quality tier)
         waits on it. Held by a thread at nice 19 on a busy machine (three CPU-bound jobs
         on two cores) that wait, and q after it, took 22 s; at EXPORT_NICENESS 2.8 s,
         for a first run's first 5 s at 21-24 frames/s instead of 24.4-24.8 on a quiet
-        machine (at nice 0: 20.7-21.2). With the cache warm this only reads the model files."""
+        machine (at nice 0: 20.7-21.2). With the cache warm this only reads the model files.
+        Returns the networks it read, by path, for the loads after it (read once, not twice)."""
+        read: dict = {}
         if self.engine != "openvino":
-            return
+            return read
         for name, tier in self.preload_order():
             if stop.is_set():
-                return
+                return read
             try:
                 _, path = self._tier_path(name, tier)
-                if not cache_graph(load_network(path)):
-                    return  # the cache is off: each engine exports its own
+                net = read.get(path)
+                if net is None:
+                    net = read[path] = load_network(path)
+                if not cache_graph(net):
+                    return read  # the cache is off: each engine exports its own
             except Exception:  # noqa: BLE001 - a broken file is reported when picked
                 continue
+        return read
 
     # The work per frame is split so that the network never waits for the
     # stabilizer: while frame N is stabilized and blended on the finish thread,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from media import probe, write_video
 
 
@@ -129,3 +131,38 @@ def test_a_stream_that_falls_behind_paints_fewer_lines(run_cli, model_dir, tmp_p
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["work_height_changes"] == 0 and s["work_height"] == 480
     assert "lines: the network takes" not in r.stderr and "lines: the stream" not in r.stderr
+
+
+def test_preload_reads_each_model_file_once(model_dir, tmp_path, monkeypatch):
+    """The preload exports the graphs the engine cache lacks, then loads the styles:
+    each file is read once for both."""
+    pytest.importorskip("openvino")
+    import threading
+
+    import livestyle.commands.cam as cam
+    import livestyle.render.stylize as stylize
+    from livestyle.nets.model_io import load_network
+
+    monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
+    monkeypatch.setenv("LIVESTYLE_CACHE_DIR", str(tmp_path / "cache"))
+    reads = []
+
+    def counting_load(path, *a, **kw):
+        reads.append(str(path))
+        return load_network(path, *a, **kw)
+
+    monkeypatch.setattr(cam, "load_network", counting_load)
+    monkeypatch.setattr(stylize, "load_network", counting_load)
+
+    class Stub:
+        name, tier, work_height, engine = "alpha", "fast", 0, "openvino"
+
+    w = cam.StyleWorker(Stub(), ["alpha", "beta"], "cpu", None, 0.0)
+    w.frame_shape = (48, 64, 3)
+    # On its own thread, as in cam: the preload lowers its thread's priority.
+    t = threading.Thread(target=w.preload, args=(threading.Event(),))
+    t.start()
+    t.join(120)
+    assert w.preloaded.is_set()
+    assert reads == [str(model_dir / "beta.safetensors")]
+    assert set(w.cache) == {("alpha", "fast"), ("beta", "fast")}
