@@ -143,8 +143,9 @@ class StyleWorker:
 
     def _load(self, name: str, tier: str, path, net: torch.nn.Module | None = None) -> Stylizer:
         """A stylizer for the file at `path`; `net` is that file already read."""
-        st = Stylizer(net, self.device, name, self.engine) if net is not None else \
-            Stylizer.from_file(path, self.device, name, self.engine)
+        if net is None:
+            net = load_network(path)
+        st = Stylizer(net, self.device, name, self.engine)
         st.tier = tier
         st.work_height = self.work_height
         return st

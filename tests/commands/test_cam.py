@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import pytest
 
@@ -137,10 +138,7 @@ def test_preload_reads_each_model_file_once(model_dir, tmp_path, monkeypatch):
     """The preload exports the graphs the engine cache lacks, then loads the styles:
     each file is read once for both."""
     pytest.importorskip("openvino")
-    import threading
-
     import livestyle.commands.cam as cam
-    import livestyle.render.stylize as stylize
     from livestyle.nets.model_io import load_network
 
     monkeypatch.setenv("LIVESTYLE_MODELS", str(model_dir))
@@ -152,7 +150,6 @@ def test_preload_reads_each_model_file_once(model_dir, tmp_path, monkeypatch):
         return load_network(path, *a, **kw)
 
     monkeypatch.setattr(cam, "load_network", counting_load)
-    monkeypatch.setattr(stylize, "load_network", counting_load)
 
     class Stub:
         name, tier, work_height, engine = "alpha", "fast", 0, "openvino"
