@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from livestyle.nets.distill import DistillConfig, distill  # noqa: E402
 from livestyle.nets.train import TrainConfig, TrainError, TrainingPaused, train  # noqa: E402
-from livestyle.nets.training_run import credit_line  # noqa: E402
+from livestyle.nets.training_run import credits_head  # noqa: E402
 
 # name: (file, title, painter, year); paintings are public domain (see the credits in each models/NAME.json).
 PACK = {
@@ -188,8 +188,7 @@ def stage_config(args, name: str, index: int, stage: tuple[int, int, int, dict],
         out_dir=str(Path(args.work_dir) / name / f"stage{index}"), work_dir=str(Path(args.work_dir) / name / f"stage{index}"),
         size=size, batch=batch, steps=steps, threads=args.threads, device=args.device, init_from=init_from,
         checkpoint_every_s=args.checkpoint_every,
-        credits={"title": title, "painter": painter, "year": year,
-                 "credits": credit_line(title, painter, year, f"public domain. Painting file: {file}")},
+        credits=credits_head(title, painter, year, note=f"public domain. Painting file: {file}"),
     )
     return replace(cfg, **{**weights, **OVERRIDES.get(name, {})})
 

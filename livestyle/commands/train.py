@@ -9,7 +9,7 @@ from ..nets.losses import CONTENT_LAYER_TRAIN
 from ..nets.registry import tier_folder
 from ..render.devices import DEVICES
 from ..nets.train import PRECISIONS, TrainConfig, TrainingPaused, train
-from ..nets.training_run import credit_line
+from ..nets.training_run import credits_head
 from ..nets.vgg import check_relu_layers
 from .common import check_style_name, check_weights
 
@@ -100,10 +100,7 @@ def run(args) -> int:
         raise UsageError(f"--style-layers: {e}") from None
     if not 0 <= args.res_blocks <= 16:
         raise UsageError(f"--res-blocks must be between 1 and 16, or 0 for the default (got {args.res_blocks})")
-    credits = {k: getattr(args, k) for k in ("title", "painter", "year") if getattr(args, k)}
-    line = args.credits or credit_line(args.title, args.painter, args.year)
-    if line:
-        credits["credits"] = line
+    credits = credits_head(args.title, args.painter, args.year, credits=args.credits)
     cfg = TrainConfig(
         style_image=args.style_image, data=args.data, name=args.name, out_dir=args.out_dir or tier_folder(args.arch),
         work_dir=args.work_dir, arch=args.arch, size=args.size, style_size=args.style_size,

@@ -95,6 +95,16 @@ def credit_line(title: str, painter: str, year: str, note: str = "") -> str:
     return f"{line}." if line else ""
 
 
+def credits_head(title: str, painter: str, year: str, credits: str = "", note: str = "") -> dict:
+    """A model json's credit keys from the parts given: title, painter and year when set,
+    and "credits" (`credits` when given, else made by credit_line with `note`)."""
+    head = {k: v for k, v in (("title", title), ("painter", painter), ("year", year)) if v}
+    line = credits or credit_line(title, painter, year, note)
+    if line:
+        head["credits"] = line
+    return head
+
+
 def inherit_lineage(init_from: str, head: dict, training: dict) -> tuple[dict, dict]:
     """A warm-started network is the sum of its rounds: take the credits the caller did not
     give from the --init-from model's json, and list that model's rounds before this one

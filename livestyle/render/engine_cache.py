@@ -81,9 +81,10 @@ def network_key(net: torch.nn.Module, opset: int) -> str:
     return h.hexdigest()[:32]
 
 
-def cached_onnx(net: torch.nn.Module, opset: int, export) -> bytes:
-    """`export(net)`'s ONNX bytes, from the cache when this network was exported before."""
-    root = cache_dir()
+def cached_onnx(net: torch.nn.Module, opset: int, export, root: Path | None = None) -> bytes:
+    """`export(net)`'s ONNX bytes, from the cache when this network was exported before.
+    `root`: the cache folder, when the caller has already asked cache_dir() for it."""
+    root = root or cache_dir()
     if root is None:
         return export(net)
     path = root / "onnx" / f"{network_key(net, opset)}.onnx"

@@ -58,9 +58,10 @@ def export_onnx(net: torch.nn.Module, out=None, opset: int = ONNX_OPSET) -> byte
 def cache_graph(net: torch.nn.Module) -> bool:
     """Put `net`'s graph in the engine cache ahead of use (OpenVINOEngine then reads
     it); False when the cache is off and there is nowhere to put it."""
-    if engine_cache.cache_dir() is None:
+    root = engine_cache.cache_dir()
+    if root is None:
         return False
-    engine_cache.cached_onnx(net, ONNX_OPSET, export_onnx)
+    engine_cache.cached_onnx(net, ONNX_OPSET, export_onnx, root=root)
     return True
 
 

@@ -207,3 +207,11 @@ def test_credit_line_from_the_parts_given():
     # train_pack's line for the shipped pack
     assert (credit_line("Water Lilies", "Claude Monet", "1919", "public domain. Painting file: monet_waterlilies.jpg")
             == json.loads((Path(__file__).parents[2] / "models" / "waterlilies.json").read_text())["credits"])
+
+
+def test_credits_head_keeps_the_parts_given_and_a_line():
+    from livestyle.nets.training_run import credits_head
+    assert credits_head("Sines", "", "2026") == {"title": "Sines", "year": "2026", "credits": "Sines (2026)."}
+    assert credits_head("Sines", "Test", "", credits="Given.") == {"title": "Sines", "painter": "Test",
+                                                                  "credits": "Given."}
+    assert credits_head("", "", "") == {}
