@@ -51,6 +51,7 @@ PACK = {
     "matisse": ("matisse_woman_hat.jpg", "Woman with a Hat", "Henri Matisse", "1905"),
     "waterlilies": ("monet_waterlilies.jpg", "Water Lilies", "Claude Monet", "1919"),
     "shipwreck": ("turner_shipwreck.jpg", "The Wreck of a Transport Ship", "J. M. W. Turner", "c. 1810"),
+    "wheatfield": ("vangogh_wheatfield.jpg", "Wheatfield with Crows", "Vincent van Gogh", "1890"),
 }
 
 # Stages per tier and device kind: (crop size, batch, steps, weights over TrainConfig's defaults).
@@ -96,7 +97,12 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                       # With the Grams at 0.65 (its comb round's), the palette term
                                       # brought the print's navy darks: 0.431 / 3.26 -> 0.435 / 2.38 on
                                       # style / palette (thirty-third session).
-                                      "wave": {"style_weight": 0.65, "palette_weight": 1.5}}
+                                      "wave": {"style_weight": 0.65, "palette_weight": 1.5},
+                                      # The styles warm-started from starry's networks: the same term in
+                                      # their students' texture rounds (thirty-fourth, thirty-fifth and
+                                      # thirty-seventh sessions).
+                                      "waterlilies": {"palette_weight": 1.5}, "shipwreck": {"palette_weight": 1.5},
+                                      "wheatfield": {"palette_weight": 1.5}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
@@ -167,6 +173,11 @@ OVERRIDES: dict[str, dict] = {
     # 1.12; 0.331 / 0.772; docs/training.md, thirty-fifth session).
     "shipwreck": {"content_layer": "relu2_2", "content_weight": 1.4, "swd_weight": 14.0, "palette_weight": 10.0,
                   "style_size": 512},
+    # Van Gogh's yellow wheat under a dark blue sky: warm-started from starry's quality network, one
+    # round with content on relu4_2 at 3.0 and the painting at 800 px (0.368 / 0.750); content on
+    # relu2_2 or relu3_2, the painting at 512 px or a weaker palette term did no better by eye or
+    # on the numbers (docs/training.md, thirty-seventh session).
+    "wheatfield": {"content_layer": "relu4_2", "content_weight": 3.0, "swd_weight": 14.0, "palette_weight": 10.0},
 }
 
 
