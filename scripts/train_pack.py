@@ -52,6 +52,7 @@ PACK = {
     "waterlilies": ("monet_waterlilies.jpg", "Water Lilies", "Claude Monet", "1919"),
     "shipwreck": ("turner_shipwreck.jpg", "The Wreck of a Transport Ship", "J. M. W. Turner", "c. 1810"),
     "wheatfield": ("vangogh_wheatfield.jpg", "Wheatfield with Crows", "Vincent van Gogh", "1890"),
+    "cafe": ("vangogh_cafe.jpg", "Café Terrace at Night", "Vincent van Gogh", "1888"),
 }
 
 # Stages per tier and device kind: (crop size, batch, steps, weights over TrainConfig's defaults).
@@ -100,9 +101,9 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                       "wave": {"style_weight": 0.65, "palette_weight": 1.5},
                                       # The styles warm-started from starry's networks: the same term in
                                       # their students' texture rounds (thirty-fourth, thirty-fifth and
-                                      # thirty-seventh sessions).
+                                      # thirty-seventh sessions), and in cafe's, from wheatfield's (thirty-eighth).
                                       "waterlilies": {"palette_weight": 1.5}, "shipwreck": {"palette_weight": 1.5},
-                                      "wheatfield": {"palette_weight": 1.5}}
+                                      "wheatfield": {"palette_weight": 1.5}, "cafe": {"palette_weight": 1.5}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
@@ -178,6 +179,12 @@ OVERRIDES: dict[str, dict] = {
     # relu2_2 or relu3_2, the painting at 512 px or a weaker palette term did no better by eye or
     # on the numbers (docs/training.md, thirty-seventh session).
     "wheatfield": {"content_layer": "relu4_2", "content_weight": 3.0, "swd_weight": 14.0, "palette_weight": 10.0},
+    # Van Gogh's yellow terrace, night blue and cobbles: warm-started from wheatfield's quality
+    # network, a round with wheatfield's weights (0.380 / 0.728), then one with the Grams at 14 and
+    # the sliced Wasserstein and palette terms at 20, which laid the painting's cobbles over roads
+    # and floors (0.359 / 0.743; docs/training.md, thirty-eighth session).
+    "cafe": {"content_layer": "relu4_2", "content_weight": 3.0, "style_weight": 14.0, "swd_weight": 20.0,
+             "palette_weight": 20.0},
 }
 
 
