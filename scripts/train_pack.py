@@ -53,6 +53,7 @@ PACK = {
     "shipwreck": ("turner_shipwreck.jpg", "The Wreck of a Transport Ship", "J. M. W. Turner", "c. 1810"),
     "wheatfield": ("vangogh_wheatfield.jpg", "Wheatfield with Crows", "Vincent van Gogh", "1890"),
     "cafe": ("vangogh_cafe.jpg", "Café Terrace at Night", "Vincent van Gogh", "1888"),
+    "sunrise": ("monet_sunrise.jpg", "Impression, Sunrise", "Claude Monet", "1872"),
 }
 
 # Stages per tier and device kind: (crop size, batch, steps, weights over TrainConfig's defaults).
@@ -101,9 +102,11 @@ TEXTURE_OVERRIDES: dict[str, dict] = {"starry": {"palette_weight": 2.0}, "udnie"
                                       "wave": {"style_weight": 0.65, "palette_weight": 1.5},
                                       # The styles warm-started from starry's networks: the same term in
                                       # their students' texture rounds (thirty-fourth, thirty-fifth and
-                                      # thirty-seventh sessions), and in cafe's, from wheatfield's (thirty-eighth).
+                                      # thirty-seventh sessions), and in cafe's and sunrise's, from wheatfield's
+                                      # and waterlilies' (thirty-eighth).
                                       "waterlilies": {"palette_weight": 1.5}, "shipwreck": {"palette_weight": 1.5},
-                                      "wheatfield": {"palette_weight": 1.5}, "cafe": {"palette_weight": 1.5}}
+                                      "wheatfield": {"palette_weight": 1.5}, "cafe": {"palette_weight": 1.5},
+                                      "sunrise": {"palette_weight": 1.5}}
 STAGES = {
     ("quality", "cpu"): [(128, 4, 1200, {}), (256, 2, 600, {"content_weight": 1.5})],
     ("quality", "cuda"): [(256, 8, 3000, {})],
@@ -185,6 +188,11 @@ OVERRIDES: dict[str, dict] = {
     # and floors (0.359 / 0.743; docs/training.md, thirty-eighth session).
     "cafe": {"content_layer": "relu4_2", "content_weight": 3.0, "style_weight": 14.0, "swd_weight": 20.0,
              "palette_weight": 20.0},
+    # Monet's haze of teal and orange: warm-started from waterlilies' quality network; at content
+    # 3.0 or 6.0 every frame went to a flat fog with stray orange suns (content 0.848, 0.810), at
+    # 9.0 without the palette term (which pulled the tones to the painting's narrow range) faces
+    # read and the orange follows the photo's warm areas (0.360 / 0.761; thirty-eighth session).
+    "sunrise": {"content_layer": "relu4_2", "content_weight": 9.0, "swd_weight": 14.0},
 }
 
 
